@@ -1,0 +1,52 @@
+# s2r: `make demo` and `make test` work on a fresh machine (Python 3.10+ with venv).
+# Each creates .venv when missing and installs the project into it first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.s2r-installed
+# The CPU build of torch (small); an unpinned torch pulls a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+# Debian packages some tests need (the firmware build); installed when root.
+APT_PKGS := gcc-avr avr-libc
+
+.PHONY: demo test test-fast lint bench install system-deps clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing s2r into $(VENV) (first time: about 2 minutes)"
+	$(PIP) install "$(TORCH)" 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PIP) install -e ".[dev]" 2>&1 | grep -v "is ignored: it is neither" || true
+	@$(PY) -c "import s2r, torch, pybullet" || (echo "install failed" >&2; exit 1)
+	@touch $(STAMP)
+
+system-deps:
+	@if ! command -v avr-gcc >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(APT_PKGS)"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
+	  else echo "note: avr-gcc missing and not root: firmware tests will skip (CI installs it)"; fi; \
+	fi
+
+demo: $(STAMP)
+	$(VENV)/bin/s2r demo
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check s2r randomizers hardware tests benchmarks
+	$(VENV)/bin/mypy s2r randomizers hardware
+
+bench: $(STAMP)
+	$(PY) benchmarks/sim_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

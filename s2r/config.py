@@ -1,0 +1,134 @@
+"""Typed configuration: omegaconf YAML + dotlist overrides, validated against schemas.
+
+Every problem (unknown key, wrong type, missing file, inverted range) becomes
+a :class:`~s2r.errors.ConfigError` whose one-line message names the key and
+the file, which the CLI prints without a traceback.
+
+>>> from dataclasses import dataclass
+>>> @dataclass
+... class Run:
+...     episodes: int = 1
+>>> load_structured(Run, overrides=["episodes=3"]).episodes
+3
+>>> load_structured(Run, overrides=["episode=3"])
+Traceback (most recent call last):
+...
+s2r.errors.ConfigError: <overrides>: unknown key 'episode' in Run (did you mean 'episodes'?)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    OmegaConfBaseException,
+    ValidationError,
+)
+
+from s2r.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def configs_dir() -> Path:
+    """The directory of the built-in configs (``$S2R_CONFIGS`` overrides it)."""
+    env = os.environ.get("S2R_CONFIGS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "configs"
+
+
+def builtin_names(group: str) -> list[str]:
+    """Names of the built-in YAML files of a config group (``robots``, ``tasks``, ...)."""
+    return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
+
+
+def resolve_config_path(group: str, name_or_path: str | os.PathLike[str]) -> Path:
+    """A built-in name (``furuta``) or a path to a YAML file, as an existing path."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or os.sep in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ConfigError("no such config file", where=text)
+        return path
+    path = configs_dir() / group / f"{text}.yaml"
+    if not path.is_file():
+        known = ", ".join(builtin_names(group)) or "none"
+        raise ConfigError(f"unknown {group[:-1]} '{text}' (built-in: {known})", where=group)
+    return path
+
+
+def read_yaml(path: str | os.PathLike[str]) -> DictConfig:
+    """Read one YAML file into a DictConfig; syntax errors name the file."""
+    try:
+        cfg = OmegaConf.load(Path(path))
+    except FileNotFoundError:
+        raise ConfigError("no such config file", where=str(path)) from None
+    except Exception as err:  # yaml.YAMLError and friends
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"invalid YAML: {first}", where=str(path)) from None
+    if not isinstance(cfg, DictConfig):
+        raise ConfigError("expected a mapping at the top level", where=str(path))
+    return cfg
+
+
+def _describe(err: OmegaConfBaseException) -> str:
+    key = getattr(err, "full_key", None) or getattr(err, "key", None)
+    msg = getattr(err, "msg", None) or str(err)
+    msg = msg.strip().splitlines()[0]
+    if isinstance(err, (ConfigKeyError, ConfigAttributeError)) and key:
+        kind = getattr(err, "object_type", None)
+        inside = f" in {kind.__name__}" if isinstance(kind, type) and "." not in str(key) else ""
+        hint = ""
+        if "Did you mean" in msg:
+            hint = " (did you mean " + msg.split("Did you mean:", 1)[1].strip(" ?") + "?)"
+        return f"unknown key '{key}'{inside}{hint}"
+    if isinstance(err, ValidationError) and key:
+        return f"{key}: {msg}"
+    return f"{key}: {msg}" if key else msg
+
+
+def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
+    """Merge ``(config, origin)`` pairs onto a structured schema and return the object.
+
+    ``origin`` names the file (or ``<overrides>``) each source came from, so
+    an error says which one is wrong.
+    """
+    base = OmegaConf.structured(schema)
+    for source, origin in sources:
+        try:
+            base = OmegaConf.merge(base, source)
+        except OmegaConfBaseException as err:
+            raise ConfigError(_describe(err), where=origin) from None
+    try:
+        obj = OmegaConf.to_object(base)
+    except OmegaConfBaseException as err:
+        raise ConfigError(_describe(err), where=sources[-1][1] if sources else "<config>") from None
+    return obj  # type: ignore[return-value]
+
+
+def parse_overrides(overrides: Sequence[str]) -> DictConfig:
+    """``["a.b=1", "c=x"]`` as a DictConfig; malformed items raise ConfigError."""
+    for item in overrides:
+        if "=" not in item or item.startswith("="):
+            raise ConfigError(f"override '{item}' is not of the form key=value",
+                              where="<overrides>")
+    try:
+        return OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as err:
+        raise ConfigError(_describe(err), where="<overrides>") from None
+
+
+def load_structured(schema: type[T], path: str | os.PathLike[str] | None = None,
+                    overrides: Sequence[str] = ()) -> T:
+    """Load ``schema`` from an optional YAML file plus dotlist overrides."""
+    sources: list[tuple[Any, str]] = []
+    if path is not None:
+        sources.append((read_yaml(path), str(path)))
+    if overrides:
+        sources.append((parse_overrides(overrides), "<overrides>"))
+    return merge_into(schema, *sources)

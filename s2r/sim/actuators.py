@@ -1,0 +1,74 @@
+"""Actuator models: what force/torque a command produces at a joint.
+
+Each actuator owns its named parameters (``motor.<joint>.*``) and turns a
+command in its own unit into a joint force/torque, given the joint velocity,
+at every physics sub-step.
+
+>>> m = DCMotor("arm", resistance=8.4, torque_constant=0.042, deadzone=0.0, voltage_limit=5.0)
+>>> round(m.torque(5.0, 0.0), 6)     # stall torque at 5 V: km * u / Rm
+0.025
+>>> round(m.torque(5.0, 5.0 / 0.042), 9)  # no torque at no-load speed
+0.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass
+class DirectActuator:
+    """An ideal force or torque source: ``clip(gain * u, -saturation, saturation)``."""
+
+    joint: str
+    gain: float = 1.0
+    saturation: float = 1.0
+    unit: str = "N*m"
+
+    def torque(self, command: float, velocity: float) -> float:
+        value = self.gain * command
+        return min(max(value, -self.saturation), self.saturation)
+
+    def current(self, command: float, velocity: float) -> float:
+        return math.nan
+
+    def param_values(self) -> dict[str, float]:
+        return {"gain": self.gain, "saturation": self.saturation}
+
+
+@dataclass
+class DCMotor:
+    """A voltage-driven DC motor with back-EMF, deadzone and driver saturation.
+
+    ``torque = km * (u_eff - km * qd) / Rm`` where ``u_eff`` is the command
+    with the deadzone removed (``|u| <= dz`` gives 0, otherwise
+    ``u - sign(u) * dz``) and clipped to ``+-voltage_limit``. Armature
+    inductance is neglected (its time constant is far below a control period).
+    """
+
+    joint: str
+    resistance: float = 8.4
+    torque_constant: float = 0.042
+    deadzone: float = 0.0
+    voltage_limit: float = 5.0
+
+    def effective_voltage(self, command: float) -> float:
+        if abs(command) <= self.deadzone:
+            return 0.0
+        u = command - math.copysign(self.deadzone, command)
+        return min(max(u, -self.voltage_limit), self.voltage_limit)
+
+    def current(self, command: float, velocity: float) -> float:
+        u = self.effective_voltage(command)
+        return (u - self.torque_constant * velocity) / self.resistance
+
+    def torque(self, command: float, velocity: float) -> float:
+        return self.torque_constant * self.current(command, velocity)
+
+    def param_values(self) -> dict[str, float]:
+        return {"resistance": self.resistance, "torque_constant": self.torque_constant,
+                "deadzone": self.deadzone, "voltage_limit": self.voltage_limit}
+
+
+Actuator = DirectActuator | DCMotor

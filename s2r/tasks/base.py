@@ -1,0 +1,125 @@
+"""RobotTask: a Gymnasium environment built on any :class:`~s2r.robot.Robot`.
+
+The robot knows physics; the task knows reward, termination and the reset
+distribution. Because a task only talks to the robot interface, the same
+task runs on :class:`~s2r.sim.SimRobot` and on ``hardware.SerialRobot``.
+
+Actions are normalised to [-1, 1] and mapped linearly onto the actuator
+command range (volts, newtons, ...); ``info["applied_action"]`` holds the
+command actually applied, in physical units.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from s2r.robot import Observation, Robot
+from s2r.sim.sim_robot import SimRobot
+
+
+def wrap_angle(angle: float | np.ndarray) -> Any:
+    """Wrap to [-pi, pi).
+
+    >>> round(float(wrap_angle(3 * np.pi / 2)), 6)
+    -1.570796
+    """
+    return (np.asarray(angle) + np.pi) % (2 * np.pi) - np.pi
+
+
+class RobotTask(gym.Env[np.ndarray, np.ndarray]):
+    """Base class: subclasses define ``obs_dim``, :meth:`observation`, :meth:`reward`,
+    :meth:`terminated` and :meth:`initial_state`.
+
+    Args:
+        robot: a :class:`Robot` instance, or a robot name / YAML path for a new
+            :class:`SimRobot` (which the task then owns and closes).
+        max_steps: episode length before truncation.
+        params: parameter values to set on a new SimRobot.
+        render_mode: ``"rgb_array"`` renders with PyBullet's CPU renderer.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # noqa: RUF012
+    default_robot: ClassVar[str] = "cartpole"
+    default_max_steps: ClassVar[int] = 500
+    obs_dim: ClassVar[int] = 0
+
+    def __init__(self, robot: Robot | str | os.PathLike[str] | None = None, *,
+                 max_steps: int | None = None, params: dict[str, float] | None = None,
+                 render_mode: str | None = None, render_size: int = 64) -> None:
+        self._owns_robot = not isinstance(robot, Robot)
+        self.robot: Robot = (
+            SimRobot(robot or self.default_robot, params=params)  # type: ignore[arg-type]
+            if self._owns_robot else robot)  # type: ignore[assignment]
+        self.spec_robot = self.robot.spec
+        self.max_steps = max_steps or self.default_max_steps
+        n = self.spec_robot.n_actions
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float32)
+        self._low, self._high = self.spec_robot.action_low, self.spec_robot.action_high
+        self.render_mode = render_mode
+        self.render_size = render_size
+        self.metadata = {**self.metadata, "render_fps": self.spec_robot.control_rate}
+        self._steps = 0
+        self.last_observation: Observation | None = None
+
+    # ----------------------------------------------------------- to override
+    def initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def observation(self, obs: Observation) -> np.ndarray:
+        raise NotImplementedError
+
+    def reward(self, obs: Observation, applied: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def terminated(self, obs: Observation) -> bool:
+        return False
+
+    # ------------------------------------------------------------- gym API
+    def to_command(self, action: np.ndarray) -> np.ndarray:
+        """Map a normalised action in [-1, 1] to the actuator command range."""
+        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        return self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+
+    def to_action(self, command: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_command`."""
+        return 2.0 * (np.asarray(command) - self._low) / (self._high - self._low) - 1.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset to a state drawn from the task's distribution (or ``options["state"]``)."""
+        super().reset(seed=seed)
+        if options and "state" in options:
+            q, qd = (np.asarray(x, dtype=float) for x in options["state"])
+        else:
+            q, qd = self.initial_state(self.np_random)
+        obs = self.robot.reset(q, qd)
+        self._steps = 0
+        self.last_observation = obs
+        return self.observation(obs), {"t": obs.t, "q": obs.q, "qd": obs.qd}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
+                                                dict[str, Any]]:
+        applied = self.robot.act(self.to_command(action))
+        obs = self.robot.observe()
+        self.last_observation = obs
+        self._steps += 1
+        terminated = self.terminated(obs)
+        truncated = self._steps >= self.max_steps
+        info = {"applied_action": applied, "t": obs.t, "q": obs.q, "qd": obs.qd}
+        return self.observation(obs), self.reward(obs, applied), terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:  # type: ignore[override]
+        if self.render_mode != "rgb_array":
+            return None
+        from s2r.sim.camera import render_robot
+
+        return render_robot(self.robot, self.render_size)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._owns_robot:
+            self.robot.close()
