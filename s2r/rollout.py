@@ -88,19 +88,11 @@ def run_episodes(env: RobotTask, policy: Policy, episodes: int = 1, seed: int | 
 
 def make_controller(name: str, env: RobotTask, seed: int = 0) -> Policy:
     """A scripted controller: ``zero``, ``random`` (uniform) or ``sine`` (0.5 Hz, full range)."""
-    n = env.action_space.shape[0]  # type: ignore[index]
-    if name == "zero":
-        return lambda obs: np.zeros(n, dtype=np.float32)
-    if name == "random":
-        rng = np.random.default_rng(seed)
-        return lambda obs: rng.uniform(-1.0, 1.0, n).astype(np.float32)
-    if name == "sine":
-        state = {"k": 0}
-        rate = env.robot.spec.control_rate
+    from s2r.errors import PolicyError
+    from s2r.policy import scripted_policy
 
-        def sine(obs: np.ndarray) -> np.ndarray:
-            state["k"] += 1
-            return np.full(n, np.sin(2 * np.pi * 0.5 * state["k"] / rate), dtype=np.float32)
-
-        return sine
-    raise ConfigError(f"controller: unknown controller '{name}' (known: zero, random, sine)")
+    try:
+        return scripted_policy(name, env.action_space.shape[0],  # type: ignore[index]
+                               env.robot.spec.control_rate, seed)
+    except PolicyError as err:
+        raise ConfigError(f"controller: {err.message}") from None

@@ -1,0 +1,188 @@
+"""RandomizedEnv: a Gymnasium wrapper that runs randomizers around any PyBullet env.
+
+On an s2r task (:class:`~s2r.tasks.RobotTask`) the physics target is the task's
+:class:`~s2r.sim.SimRobot`, and action/observation transforms act on physical
+quantities: the command in volts/newtons on its way to the actuators, and the
+measured joint positions, velocities and sensors on their way to the task
+(which then computes its features from them). On any other Gymnasium env the
+user passes ``target=`` (e.g. a :class:`~randomizers.pybullet_target.PyBulletTarget`)
+and the transforms act on the env's action and observation vectors.
+
+Everything sampled for an episode is in ``info["randomization"]``; passing it
+back as ``reset(options={"randomization": record})`` replays the episode with
+exactly the same values (and the same step-level noise stream).
+
+>>> from s2r.tasks import PendulumSwingup
+>>> from randomizers.registry import build_randomizers
+>>> env = RandomizedEnv(PendulumSwingup(), build_randomizers([
+...     {"type": "mass", "distribution": {"uniform": [0.8, 1.2]}}]), seed=0)
+>>> obs, info = env.reset(seed=0)
+>>> sorted(info["randomization"]["mass"]["values"])
+['link.pole.mass']
+>>> env.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from randomizers.base import Layout, RandomizationContext, Randomizer
+from randomizers.robot_proxy import RandomizedRobot
+from randomizers.target import ParameterTarget
+from s2r.tasks.base import RobotTask
+
+EPISODE_SEED = "_episode_seed"
+
+
+class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
+    """Apply ``randomizers`` to ``env``; every draw comes from a generator seeded by ``seed``.
+
+    Args:
+        env: an s2r task or any Gymnasium env backed by PyBullet.
+        randomizers: built randomizers (see :func:`randomizers.registry.build_randomizers`).
+        seed: seed of this env's randomization stream (``None``: fresh entropy).
+        target: the physics parameters to act on, for envs that are not s2r tasks.
+        control_period: seconds per ``step`` for envs that are not s2r tasks.
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], randomizers: Sequence[Randomizer], *,
+                 seed: int | None = None, target: ParameterTarget | None = None,
+                 control_period: float | None = None) -> None:
+        super().__init__(env)
+        self.randomizers = list(randomizers)
+        names = [r.name for r in self.randomizers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            from randomizers.base import RandomizationError
+
+            raise RandomizationError(f"two randomizers named '{dupes[0]}': give one a name:")
+        task = env.unwrapped
+        self._task = task if isinstance(task, RobotTask) else None
+        robot = getattr(self._task, "robot", None)
+        if self._task is not None:
+            spec = robot.spec  # type: ignore[union-attr]
+            nq, ns = spec.n_joints, len(spec.sensors)
+            layout = Layout(slice(0, nq), slice(nq, 2 * nq), slice(2 * nq, 2 * nq + ns),
+                            2 * nq + ns)
+            period = 1.0 / spec.control_rate
+            action_size = spec.n_actions
+        else:
+            size = int(np.prod(env.observation_space.shape or (0,)))
+            layout = Layout(slice(0, 0), slice(0, 0), slice(0, 0), size)
+            period = control_period if control_period is not None else 1.0 / float(
+                env.metadata.get("render_fps") or 50)
+            action_size = int(np.prod(env.action_space.shape or (0,)))
+        from s2r.sim import SimRobot
+
+        sim = robot if isinstance(robot, SimRobot) else None
+        self.ctx = RandomizationContext(env, target if target is not None else sim, sim, period,
+                                        layout, action_size)
+        for r in self.randomizers:  # validation before any simulation runs
+            r.bind(self.ctx)
+        self._seed_seq = np.random.SeedSequence(seed)
+        self._rngs = [np.random.default_rng(s) for s in self._seed_seq.spawn(len(self.randomizers))]
+        self._episode_rng = np.random.default_rng(self._seed_seq.spawn(1)[0])
+        self._step_rng = np.random.default_rng(0)
+        self._started = False
+        self._countdown: dict[int, int] = {}
+        self._actors = [r for r in self.randomizers if r.transforms_action]
+        self._sensors = [r for r in self.randomizers if r.transforms_observation]
+        self._steppers = [r for r in self.randomizers if r.uses_step]
+        self._interval = [i for i, r in enumerate(self.randomizers) if r.mode == "interval"]
+        self._proxy: RandomizedRobot | None = None
+        if self._task is not None and (self._actors or self._sensors):
+            self._proxy = RandomizedRobot(self._task.robot, self._actors, self._sensors, self.ctx,
+                                          lambda: self._step_rng)
+            self._task.robot = self._proxy
+        if sim is not None:
+            for r in self.randomizers:
+                if r.uses_substeps:
+                    sim.add_substep_hook(r.on_substep)
+        self.last_record: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[Any, dict[str, Any]]:
+        """Sample (or replay ``options["randomization"]``) and reset the env."""
+        options = dict(options or {})
+        replay = options.pop("randomization", None)
+        ctx = self.ctx
+        ctx.step = 0
+        record: dict[str, Any] = {}
+        for i, r in enumerate(self.randomizers):
+            due = r.mode != "startup" or not self._started
+            if replay is not None:
+                if r.name in replay:
+                    r.apply(ctx, replay[r.name])
+                    record[r.name] = replay[r.name]
+                continue
+            if due:
+                record[r.name] = r.sample(ctx, self._rngs[i])
+                r.apply(ctx, record[r.name])
+            elif r.name in self.last_record:
+                record[r.name] = self.last_record[r.name]
+        self._started = True
+        episode_seed = (int(replay[EPISODE_SEED]) if replay and EPISODE_SEED in replay
+                        else int(self._episode_rng.integers(2**63)))
+        record[EPISODE_SEED] = episode_seed
+        self._step_rng = np.random.default_rng(episode_seed)
+        # in-episode draws come from streams of the episode seed, so a replay repeats them
+        self._interval_rngs = {i: np.random.default_rng([episode_seed, i]) for i in self._interval}
+        self._countdown = {i: self.randomizers[i].interval.next_period(  # type: ignore[union-attr]
+            ctx.control_period, self._interval_rngs[i]) for i in self._interval}
+        obs, info = self.env.reset(seed=seed, options=options or None)
+        if self._task is None and self._sensors:
+            obs = self._transform_obs(obs)
+        self.last_record = record
+        info["randomization"] = record
+        return obs, info
+
+    # ------------------------------------------------------------------- step
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        ctx = self.ctx
+        if self._task is None and self._actors:
+            action = np.asarray(action, dtype=np.float64)
+            for r in self._actors:
+                action = r.action(action, ctx, self._step_rng)
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        ctx.step += 1
+        if self._task is None and self._sensors:
+            obs = self._transform_obs(obs)
+        for r in self._steppers:
+            r.on_step(ctx, self._step_rng)
+        if self._countdown:
+            self._fire_intervals(info)
+        return obs, reward, terminated, truncated, info
+
+    def _fire_intervals(self, info: dict[str, Any]) -> None:
+        ctx = self.ctx
+        for i, left in self._countdown.items():
+            if left > 1:
+                self._countdown[i] = left - 1
+                continue
+            r, rng = self.randomizers[i], self._interval_rngs[i]
+            rec = r.sample(ctx, rng)
+            r.apply(ctx, rec)
+            info.setdefault("randomization_interval", {})[r.name] = rec
+            self._countdown[i] = r.interval.next_period(ctx.control_period,  # type: ignore[union-attr]
+                                                        rng)
+
+    def _transform_obs(self, obs: Any) -> Any:
+        values = np.asarray(obs, dtype=np.float64).reshape(-1).copy()
+        for r in self._sensors:
+            values = r.observation(values, self.ctx, self._step_rng)
+        return values.astype(np.asarray(obs).dtype).reshape(np.shape(obs))
+
+    def close(self) -> None:
+        robot = self.ctx.robot
+        for r in self.randomizers:
+            if r.uses_substeps and robot is not None:
+                robot.remove_substep_hook(r.on_substep)
+            r.close(self.ctx)
+        if self._proxy is not None and self._task is not None:
+            self._task.robot = self._proxy.robot
+        super().close()

@@ -1,0 +1,124 @@
+"""Policy artifacts: what ``s2r train`` writes and ``s2r deploy`` / ``s2r eval`` load.
+
+A policy maps a task observation (the task's ``observation`` vector) to a
+normalised action in [-1, 1]. Two kinds exist:
+
+- a **TorchScript file** (``.pt``) saved with :func:`save_policy`; it carries
+  its task name, observation and action sizes in the file, so loading it for
+  the wrong task is a clear error;
+- a **scripted controller** named ``scripted:<name>`` (``zero``, ``sine``,
+  ``random``), useful for tests and excitation.
+
+>>> import torch, tempfile, os
+>>> net = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Tanh())
+>>> path = os.path.join(tempfile.mkdtemp(), "p.pt")
+>>> save_policy(net, path, task="pendulum_swingup", obs_dim=3, act_dim=1)
+>>> policy = load_policy(path, task="pendulum_swingup")
+>>> policy(np.zeros(3, dtype=np.float32)).shape
+(1,)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from s2r.errors import PolicyError
+
+META_FILE = "s2r_policy.json"
+
+
+@dataclass
+class Policy:
+    """A callable policy with its metadata; ``policy(obs) -> action`` in [-1, 1]."""
+
+    fn: Callable[[np.ndarray], np.ndarray]
+    name: str
+    task: str | None = None
+    obs_dim: int | None = None
+    act_dim: int | None = None
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        action = np.asarray(self.fn(np.asarray(obs, dtype=np.float32)), dtype=np.float64)
+        return np.clip(action.reshape(-1), -1.0, 1.0)
+
+
+def save_policy(module: Any, path: str | os.PathLike[str], *, task: str, obs_dim: int,
+                act_dim: int, extra: dict[str, Any] | None = None) -> None:
+    """Save a torch module (obs -> normalised action) as a self-describing TorchScript file."""
+    import torch
+
+    scripted = torch.jit.script(module) if not isinstance(module, torch.jit.ScriptModule) \
+        else module
+    meta = {"format": "s2r-policy", "version": 1, "task": task, "obs_dim": obs_dim,
+            "act_dim": act_dim, **(extra or {})}
+    torch.jit.save(scripted, str(path), _extra_files={META_FILE: json.dumps(meta)})
+
+
+def _load_torch(path: str, task: str | None, obs_dim: int | None) -> Policy:
+    import torch
+
+    if not os.path.isfile(path):
+        raise PolicyError("no such policy file", where=path)
+    files = {META_FILE: ""}
+    try:
+        module = torch.jit.load(path, map_location="cpu", _extra_files=files)
+    except Exception as err:  # torch raises RuntimeError and friends for junk files
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise PolicyError(f"not a TorchScript policy: {first[:160]}", where=path) from None
+    try:
+        meta = json.loads(files[META_FILE] or "{}")
+    except json.JSONDecodeError:
+        raise PolicyError(f"corrupt {META_FILE} inside the policy file", where=path) from None
+    if meta.get("format") != "s2r-policy":
+        raise PolicyError("TorchScript file without s2r policy metadata (save it with "
+                          "s2r.policy.save_policy)", where=path)
+    if task is not None and meta["task"] != task:
+        raise PolicyError(f"policy was trained for task '{meta['task']}', not '{task}'",
+                          where=path)
+    if obs_dim is not None and meta["obs_dim"] != obs_dim:
+        raise PolicyError(f"policy expects {meta['obs_dim']} observations, the task gives "
+                          f"{obs_dim}", where=path)
+    module.eval()
+
+    def run(obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = module(torch.as_tensor(obs, dtype=torch.float32).reshape(1, -1))
+        return out.reshape(-1).numpy()
+
+    return Policy(run, os.path.basename(path), meta["task"], meta["obs_dim"], meta["act_dim"])
+
+
+def load_policy(spec: str | os.PathLike[str], *, task: str | None = None,
+                obs_dim: int | None = None, act_dim: int = 1, rate: float = 50.0,
+                seed: int = 0) -> Policy:
+    """Load ``scripted:<name>`` or a TorchScript policy file, checked against the task."""
+    text = str(spec)
+    if text.startswith("scripted:"):
+        return scripted_policy(text.split(":", 1)[1], act_dim, rate, seed)
+    return _load_torch(text, task, obs_dim)
+
+
+def scripted_policy(name: str, act_dim: int = 1, rate: float = 50.0, seed: int = 0) -> Policy:
+    """``zero``, ``random`` (uniform, seeded) or ``sine`` (0.5 Hz, full range)."""
+    if name == "zero":
+        return Policy(lambda obs: np.zeros(act_dim), "scripted:zero", act_dim=act_dim)
+    if name == "random":
+        rng = np.random.default_rng(seed)
+        return Policy(lambda obs: rng.uniform(-1.0, 1.0, act_dim), "scripted:random",
+                      act_dim=act_dim)
+    if name == "sine":
+        tick = [0]
+
+        def sine(obs: np.ndarray) -> np.ndarray:
+            tick[0] += 1
+            return np.full(act_dim, np.sin(2 * np.pi * 0.5 * tick[0] / rate))
+
+        return Policy(sine, "scripted:sine", act_dim=act_dim)
+    raise PolicyError(f"unknown scripted policy '{name}' (known: zero, random, sine)",
+                      where="policy")
