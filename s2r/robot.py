@@ -20,7 +20,9 @@ Contract of :class:`Robot` (modelled on LeRobot's robots):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import TracebackType
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -95,13 +97,17 @@ class RobotSpec:
     def actuator_names(self) -> list[str]:
         return [a.name for a in self.actuators]
 
-    @property
+    @cached_property
     def action_low(self) -> np.ndarray:
-        return np.array([a.low for a in self.actuators], dtype=np.float64)
+        low = np.array([a.low for a in self.actuators], dtype=np.float64)
+        low.setflags(write=False)
+        return low
 
-    @property
+    @cached_property
     def action_high(self) -> np.ndarray:
-        return np.array([a.high for a in self.actuators], dtype=np.float64)
+        high = np.array([a.high for a in self.actuators], dtype=np.float64)
+        high.setflags(write=False)
+        return high
 
     @property
     def n_joints(self) -> int:
@@ -111,10 +117,17 @@ class RobotSpec:
     def n_actions(self) -> int:
         return len(self.actuators)
 
-    def clip_action(self, action: np.ndarray) -> np.ndarray:
-        """Clip a command to the actuator limits (NaN becomes 0: never send NaN)."""
-        action = np.nan_to_num(np.asarray(action, dtype=np.float64).reshape(self.n_actions))
-        return np.clip(action, self.action_low, self.action_high)
+    def clip_action(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Clip a command to the actuator limits (NaN becomes 0: never send NaN).
+
+        >>> spec = RobotSpec("r", (), (ActuatorSpec("m", "j", "torque", -2.0, 2.0),), 50.0)
+        >>> spec.clip_action([5.0]), spec.clip_action([float("nan")])
+        (array([2.]), array([0.]))
+        """
+        a = np.array(action, dtype=np.float64).reshape(self.n_actions)
+        if a[0] != a[0] or (a != a).any():  # NaN: cheap check first
+            a = np.nan_to_num(a, posinf=np.inf, neginf=-np.inf)
+        return np.minimum(np.maximum(a, self.action_low), self.action_high)
 
     def units(self) -> dict[str, str]:
         """Unit of every log column of this robot (``t``, ``u.*``, ``q.*``, ``qd.*``)."""

@@ -26,9 +26,17 @@ class DirectActuator:
     saturation: float = 1.0
     unit: str = "N*m"
 
-    def torque(self, command: float, velocity: float) -> float:
+    def drive(self, command: float) -> float:
+        """The velocity-independent part of the torque."""
         value = self.gain * command
         return min(max(value, -self.saturation), self.saturation)
+
+    def viscous(self) -> float:
+        """Coefficient of the velocity-dependent part (torque = drive - viscous * qd)."""
+        return 0.0
+
+    def torque(self, command: float, velocity: float) -> float:
+        return self.drive(command)
 
     def current(self, command: float, velocity: float) -> float:
         return math.nan
@@ -45,6 +53,9 @@ class DCMotor:
     with the deadzone removed (``|u| <= dz`` gives 0, otherwise
     ``u - sign(u) * dz``) and clipped to ``+-voltage_limit``. Armature
     inductance is neglected (its time constant is far below a control period).
+    The simulation applies ``drive(u)`` as a torque and the back-EMF term
+    ``viscous() * qd`` through PyBullet's joint damping, which is exactly an
+    explicit ``-c * qd`` torque each physics step (PYBULLET.md, section 4).
     """
 
     joint: str
@@ -65,6 +76,14 @@ class DCMotor:
 
     def torque(self, command: float, velocity: float) -> float:
         return self.torque_constant * self.current(command, velocity)
+
+    def drive(self, command: float) -> float:
+        """Torque at zero speed: ``km * u_eff / Rm``."""
+        return self.torque_constant * self.effective_voltage(command) / self.resistance
+
+    def viscous(self) -> float:
+        """Back-EMF acts as viscous damping ``km^2 / Rm`` (applied as joint damping)."""
+        return self.torque_constant * self.torque_constant / self.resistance
 
     def param_values(self) -> dict[str, float]:
         return {"resistance": self.resistance, "torque_constant": self.torque_constant,

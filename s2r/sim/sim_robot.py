@@ -47,6 +47,8 @@ from s2r.sim.relevance import inert_inertial_parameters
 from s2r.sim.urdf import UrdfModel
 
 SubstepHook = Callable[["SimRobot"], None]
+_NO_SENSORS = np.zeros(0)
+_NO_SENSORS.setflags(write=False)
 _AXES = ("x", "y", "z")
 _CONTACT = ("lateral_friction", "spinning_friction", "rolling_friction", "restitution")
 _DYNAMICS_KEY = {"lateral_friction": "lateralFriction", "spinning_friction": "spinningFriction",
@@ -153,6 +155,16 @@ class SimRobot(RobotBase):
                     DirectActuator(ac.joint, ac.gain, ac.saturation or limit, unit))
         names = [jc.name for jc in self.description.joints]
         self._act_slots = [names.index(a.joint) for a in self.actuators]
+        self._act_joint_ids = [self._joints[a.joint] for a in self.actuators]
+        self._command = np.zeros(len(self.actuators))
+        self._forces = [0.0] * len(self.actuators)
+        self._sensor_slots = []
+        for name in self.description.sensors:
+            kind, _, joint = name.partition(".")
+            if kind != "current" or joint not in [a.joint for a in self.actuators]:
+                raise RobotError(f"sensors: unknown sensor '{name}' (known: current.<motor "
+                                 "joint>)", where=self.description.source)
+            self._sensor_slots.append(self._actuator_slot(joint))
 
     def _param_links(self) -> list[str]:
         if self.description.links:
@@ -302,7 +314,7 @@ class SimRobot(RobotBase):
             pb.changeDynamics(body, self._links[owner], **{_DYNAMICS_KEY[kind[7:]]: value},  # type: ignore[index]
                               physicsClientId=c)
         elif kind == "joint.*.damping":
-            pb.changeDynamics(body, self._joints[owner], jointDamping=value, physicsClientId=c)  # type: ignore[index]
+            self._apply_damping(owner)  # type: ignore[arg-type]
         elif kind == "joint.*.coulomb":
             self._apply_coulomb(owner)  # type: ignore[arg-type]
         elif kind == "joint.*.armature":
@@ -315,6 +327,8 @@ class SimRobot(RobotBase):
                               physicsClientId=c)
         elif kind.startswith("motor.*."):
             setattr(self.actuators[self._actuator_slot(owner)], kind[8:], value)  # type: ignore[arg-type]
+            self._apply_damping(owner)  # type: ignore[arg-type]
+            self._forces = [a.drive(self._command[i]) for i, a in enumerate(self.actuators)]
         elif name == "world.gravity":
             pb.setGravity(0, 0, -value, physicsClientId=c)
         elif name == "world.timestep":
@@ -342,6 +356,15 @@ class SimRobot(RobotBase):
         for axis, value in zip(_AXES, mass * self._gyration[link], strict=True):
             self._values[f"link.{link}.inertia_{axis}{axis}"] = float(value)
         pb.changeDynamics(self.body, self._links[link], mass=mass, localInertiaDiagonal=inertia,
+                          physicsClientId=self.client)
+
+    def _apply_damping(self, joint: str) -> None:
+        """Joint damping plus the back-EMF damping of the motors driving the joint."""
+        if f"joint.{joint}.damping" not in self._values:
+            return
+        c = self._values[f"joint.{joint}.damping"]
+        c += sum(a.viscous() for a in self.actuators if a.joint == joint)
+        pb.changeDynamics(self.body, self._joints[joint], jointDamping=c,
                           physicsClientId=self.client)
 
     def _apply_coulomb(self, joint: str) -> None:
@@ -406,6 +429,7 @@ class SimRobot(RobotBase):
         self._t = 0.0
         self._t_tick = 0.0
         self._command = np.zeros(len(self.actuators))
+        self._forces = [a.drive(0.0) for a in self.actuators]
         self._pending: deque[tuple[float, np.ndarray]] = deque()
         self._read_state()
         self._history: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
@@ -418,49 +442,71 @@ class SimRobot(RobotBase):
         self._qd = np.array([s[1] for s in states])
 
     def _sensors(self) -> np.ndarray:
-        out = np.empty(len(self.description.sensors))
-        for i, name in enumerate(self.description.sensors):
-            kind, _, joint = name.partition(".")
-            slot = self._actuator_slot(joint)
-            velocity = self._qd[self._act_slots[slot]]
-            out[i] = self.actuators[slot].current(self._command[slot], velocity)
-        return out
+        if not self._sensor_slots:
+            return _NO_SENSORS
+        qd, command, actuators, slots = self._qd, self._command, self.actuators, self._act_slots
+        return np.array([actuators[slot].current(command[slot], qd[slots[slot]])
+                         for slot in self._sensor_slots])
 
     def act(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """Apply a command for one control period; return the command actually applied."""
-        applied = self.spec.clip_action(np.asarray(action, dtype=np.float64))
-        self._pending.append((self._t + self._values["delay.action"], applied))
-        dt = self._values["world.timestep"]
-        self._t_tick += self._values["world.control_period"]
+        applied = self.spec.clip_action(action)
+        values = self._values
+        self._pending.append((self._t + values["delay.action"], applied))
+        dt = values["world.timestep"]
+        self._t_tick += values["world.control_period"]
         steps = max(1, round((self._t_tick - self._t) / dt))
-        c, body = self.client, self.body
-        obs_delay = self._values["delay.observation"]
-        for _ in range(steps):
-            while self._pending and self._pending[0][0] <= self._t + 1e-12:
-                self._command = self._pending.popleft()[1]
-            for slot, actuator in enumerate(self.actuators):
-                joint = self._act_slots[slot]
-                tau = actuator.torque(self._command[slot], self._qd[joint])
-                pb.setJointMotorControl2(body, self._joint_ids[joint], pb.TORQUE_CONTROL,
-                                         force=tau, physicsClientId=c)
-            for hook in self._substep_hooks:
-                hook(self)
-            pb.stepSimulation(physicsClientId=c)
-            self._t += dt
-            self._read_state()
-            if obs_delay > 0.0:
-                self._history.append((self._t, self._q.copy(), self._qd.copy(), self._sensors()))
-        if obs_delay > 0.0:
+        obs_delay = values["delay.observation"]
+        if obs_delay > 0.0 or self._substep_hooks:
+            for _ in range(steps):
+                self._substep(dt, read=True)
+                if obs_delay > 0.0:
+                    self._history.append((self._t, self._q.copy(), self._qd.copy(),
+                                          self._sensors()))
             while len(self._history) > 1 and self._history[1][0] <= self._t - obs_delay + 1e-12:
                 self._history.popleft()
+        else:  # the hot path: nothing needs the state between sub-steps
+            c, body, ids = self.client, self.body, self._act_joint_ids
+            pending, t = self._pending, self._t
+            for _ in range(steps):
+                if pending and pending[0][0] <= t + 1e-12:
+                    self._t = t
+                    self._take_pending()
+                pb.setJointMotorControlArray(body, ids, pb.TORQUE_CONTROL, forces=self._forces,
+                                             physicsClientId=c)
+                pb.stepSimulation(physicsClientId=c)
+                t += dt
+            self._t = t
+            self._read_state()
         return applied
+
+    def _take_pending(self) -> None:
+        pending = self._pending
+        while pending and pending[0][0] <= self._t + 1e-12:
+            self._command = pending.popleft()[1]
+        self._forces = [a.drive(self._command[i]) for i, a in enumerate(self.actuators)]
+
+    def _substep(self, dt: float, read: bool) -> None:
+        """One physics step: the current command through the actuators, hooks, step."""
+        pending = self._pending
+        if pending and pending[0][0] <= self._t + 1e-12:
+            self._take_pending()
+        c = self.client
+        pb.setJointMotorControlArray(self.body, self._act_joint_ids, pb.TORQUE_CONTROL,
+                                     forces=self._forces, physicsClientId=c)
+        for hook in self._substep_hooks:
+            hook(self)
+        pb.stepSimulation(physicsClientId=c)
+        self._t += dt
+        if read:
+            self._read_state()
 
     def observe(self) -> Observation:
         """The measurement the controller receives now (``delay.observation`` old)."""
         if self._values["delay.observation"] > 0.0:
             t, q, qd, sensors = self._history[0]
             return Observation(t, q.copy(), qd.copy(), sensors.copy())
-        return Observation(self._t, self._q.copy(), self._qd.copy(), self._sensors())
+        return Observation(self._t, self._q, self._qd, self._sensors())  # fresh arrays each step
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""

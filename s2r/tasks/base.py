@@ -60,6 +60,7 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (n,), np.float32)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float32)
         self._low, self._high = self.spec_robot.action_low, self.spec_robot.action_high
+        self._mid, self._half = (self._high + self._low) / 2, (self._high - self._low) / 2
         self.render_mode = render_mode
         self.render_size = render_size
         self.metadata = {**self.metadata, "render_fps": self.spec_robot.control_rate}
@@ -82,12 +83,12 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
     # ------------------------------------------------------------- gym API
     def to_command(self, action: np.ndarray) -> np.ndarray:
         """Map a normalised action in [-1, 1] to the actuator command range."""
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        return self._low + (a + 1.0) * 0.5 * (self._high - self._low)
+        a = np.minimum(np.maximum(np.asarray(action, dtype=np.float64), -1.0), 1.0)
+        return self._mid + a * self._half
 
     def to_action(self, command: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`to_command`."""
-        return 2.0 * (np.asarray(command) - self._low) / (self._high - self._low) - 1.0
+        return (np.asarray(command) - self._mid) / self._half
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:

@@ -131,3 +131,27 @@ def test_dc_motor_current_sensor_follows_ohms_law():
     km, rm = robot.get("motor.arm.torque_constant"), robot.get("motor.arm.resistance")
     assert obs.sensors[0] == pytest.approx((3.0 - km * obs.qd[0]) / rm)
     robot.close()
+
+
+def test_reset_puts_the_joints_exactly_in_the_given_state():
+    robot = SimRobot("furuta")
+    obs = robot.reset(q=[0.25, -3.0], qd=[1.5, -0.5])
+    assert obs.t == 0.0
+    assert obs.q.tolist() == [0.25, -3.0] and obs.qd.tolist() == [1.5, -0.5]
+    robot.act([1.0])
+    assert robot.time == pytest.approx(0.01)
+    robot.close()
+
+
+def test_back_emf_brakes_the_arm_like_the_motor_equation():
+    """With 0 V the motor shorts: torque = -km^2/Rm * qd (applied as joint damping)."""
+    robot = SimRobot("furuta", params={"joint.arm.damping": 0.0, "joint.pendulum.damping": 0.0})
+    robot.reset(qd=[10.0, 0.0])
+    robot.act([0.0])
+    fast = robot.observe().qd[0]
+    robot.set("motor.arm.resistance", robot.params["motor.arm.resistance"].high)
+    robot.reset(qd=[10.0, 0.0])
+    robot.act([0.0])
+    slow_brake = robot.observe().qd[0]
+    assert fast < slow_brake < 10.0  # a larger resistance brakes less
+    robot.close()

@@ -1,0 +1,94 @@
+"""Env steps/s of each s2r task vs. bare ``pybullet.stepSimulation`` on the same model.
+
+For each task the script measures, side by side in one run (interleaved
+repetitions, median of them):
+
+- ``env``: ``task.step(action)`` with a fixed action (robot + task layers);
+- ``robot``: ``SimRobot.act`` + ``observe`` alone (no task layer);
+- ``floor``: per sub-step only what any torque-driven PyBullet env must do:
+  re-issue the joint torques (PyBullet clears them after every step) and step;
+- ``bare``: the same number of ``stepSimulation`` calls per control step on the
+  same model in the same client, nothing else (the physics alone);
+
+and prints steps/s of each and the ratios env/bare (1.0 = the task layer costs
+nothing) and floor/bare (the best any torque-driven env could reach).
+Run: ``.venv/bin/python benchmarks/sim_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import pybullet as pb
+
+from s2r.tasks import TASKS
+
+
+def bench_env(env, steps: int) -> float:
+    env.reset(seed=0)
+    action = np.full(env.action_space.shape, 0.1, dtype=np.float32)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - t0)
+
+
+def bench_robot(robot, steps: int) -> float:
+    robot.reset()
+    command = robot.spec.action_high * 0.1
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        robot.act(command)
+        robot.observe()
+    return steps / (time.perf_counter() - t0)
+
+
+def bench_floor(robot, steps: int, substeps: int) -> float:
+    client, body, ids = robot.client, robot.body, robot._act_joint_ids
+    forces = [0.0] * len(ids)
+    t0 = time.perf_counter()
+    for _ in range(steps * substeps):
+        pb.setJointMotorControlArray(body, ids, pb.TORQUE_CONTROL, forces=forces,
+                                     physicsClientId=client)
+        pb.stepSimulation(physicsClientId=client)
+    return steps / (time.perf_counter() - t0)
+
+
+def bench_bare(robot, steps: int, substeps: int) -> float:
+    client = robot.client
+    t0 = time.perf_counter()
+    for _ in range(steps * substeps):
+        pb.stepSimulation(physicsClientId=client)
+    return steps / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"{'task':18s} {'substeps':>8s} {'env/s':>8s} {'robot/s':>8s} {'floor/s':>8s} "
+          f"{'bare/s':>8s} {'env/bare':>9s} {'floor/bare':>10s}")
+    for name, (_, cls) in TASKS.items():
+        env = cls()
+        robot = env.robot
+        substeps = round(robot.get("world.control_period") / robot.get("world.timestep"))
+        rates: dict[str, list[float]] = {"env": [], "robot": [], "floor": [], "bare": []}
+        for _ in range(args.repeats):  # interleaved, so drift hits all alike
+            rates["env"].append(bench_env(env, args.steps))
+            rates["robot"].append(bench_robot(robot, args.steps))
+            rates["floor"].append(bench_floor(robot, args.steps, substeps))
+            rates["bare"].append(bench_bare(robot, args.steps, substeps))
+        e, r, f, b = (statistics.median(rates[k]) for k in ("env", "robot", "floor", "bare"))
+        print(f"{name:18s} {substeps:8d} {e:8.0f} {r:8.0f} {f:8.0f} {b:8.0f} {e / b:9.2f} "
+              f"{f / b:10.2f}")
+        env.close()
+
+
+if __name__ == "__main__":
+    main()
