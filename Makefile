@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.s2r-installed
 TORCH  ?= torch==2.13.0
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 # Debian packages some tests need (the firmware build); installed when root.
-APT_PKGS := gcc-avr avr-libc
+APT_PKGS := gcc-avr avr-libc binutils-avr simavr libsimavr-dev libsimavrparts1
 
 .PHONY: demo test test-fast lint bench install system-deps clean
 
@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 system-deps:
-	@if ! command -v avr-gcc >/dev/null 2>&1; then \
+	@if ! command -v avr-gcc >/dev/null 2>&1 || ! command -v simavr >/dev/null 2>&1 \
+	    || [ ! -e /usr/include/simavr/sim_avr.h ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing $(APT_PKGS)"; \
 	    apt-get update -qq >/dev/null && \

@@ -146,15 +146,16 @@ class ExpectedJoint:
 
 
 def _f32(x: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", x))[0]  # type: ignore[no-any-return]
+    value: float = struct.unpack("<f", struct.pack("<f", x))[0]
+    return value
 
 
 def _same(expected: object, got: object) -> bool:
     if isinstance(expected, tuple):
         return (isinstance(got, tuple) and len(got) == len(expected)
                 and all(_same(e, g) for e, g in zip(expected, got)))
-    if isinstance(expected, float) or isinstance(got, float):
-        return _f32(float(expected)) == _f32(float(got))  # type: ignore[arg-type]
+    if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
+        return _f32(float(expected)) == _f32(float(got))
     return expected == got
 
 

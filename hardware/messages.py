@@ -1,8 +1,7 @@
 """Typed messages of the s2r serial protocol (PROTOCOL.md §5), one import for all of it.
 
-Every message is a frozen dataclass with ``encode() -> payload`` and a
-``decode(payload)`` classmethod; :func:`to_wire` and :func:`parse` add and
-remove the framing.
+Every message is a frozen dataclass with ``encode() -> payload`` and a ``decode(payload)``
+classmethod; :func:`to_wire` and :func:`parse` add and remove the framing.
 
 >>> wire = to_wire(State(123456, 7, StatusFlags.ENABLED, (0.5, -3.0), (1.25, 0.0), (0.125,)), 7)
 >>> len(wire)
@@ -16,7 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import Any, ClassVar, TypeVar
 
 from hardware.codec import Frame, FrameDecoder, encode_frame
 from hardware.device_info import (
@@ -43,7 +42,9 @@ from hardware.protocol import (
     expect_len,
     fail,
     floats,
+    status_flags,
     text_bytes,
+    unwrap_us,
 )
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound="_Empty")
+
+
 class _Empty:
     """Base of messages without payload (STATE_REQUEST, ENABLE, DISABLE, ESTOP)."""
 
@@ -64,7 +68,7 @@ class _Empty:
         return b""
 
     @classmethod
-    def decode(cls, payload: bytes) -> Self:
+    def decode(cls: type[_E], payload: bytes) -> _E:
         expect_len(cls.TYPE.name, payload, 0)
         return cls()
 
@@ -117,6 +121,7 @@ class StateRequest(_Empty):
 _STATE_HEAD = struct.Struct("<IBHBB")
 
 
+
 @dataclass(frozen=True)
 class State:
     """Measurement: device time (µs, wraps), last applied seq, flags, q, qd, sensors."""
@@ -148,7 +153,7 @@ class State:
                     f" (9+8*n+4*m for {pn} joints and {pm} sensors)")
         vals = floats(2 * pn + pm).unpack_from(payload, 9)
         check_finite("STATE", vals)
-        return cls(t_us, seq, StatusFlags(flags), vals[:pn], vals[pn : 2 * pn], vals[2 * pn :])
+        return cls(t_us, seq, status_flags(flags), vals[:pn], vals[pn : 2 * pn], vals[2 * pn :])
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,7 @@ Message = (
     Hello | DeviceInfo | Command | StateRequest | State | Reset | Enable | Disable | EStop
     | SetWatchdog | Ack | Nack | ErrorMsg
 )
-MESSAGES: dict[MsgType, type] = {
+MESSAGES: dict[int, type[Any]] = {
     cls.TYPE: cls
     for cls in (Hello, DeviceInfo, Command, StateRequest, State, Reset, Enable, Disable, EStop,
                 SetWatchdog, Ack, Nack, ErrorMsg)
@@ -278,10 +283,11 @@ def parse(frame: Frame) -> Message:
     >>> parse(Frame(0x83, 4, b"\\x05"))
     Ack(request=5)
     """
-    cls = MESSAGES.get(frame.msg_type)  # type: ignore[call-overload]
+    cls = MESSAGES.get(frame.msg_type)
     if cls is None:
         raise MessageError(f"unknown message type 0x{frame.msg_type:02x} (seq {frame.seq})")
-    return cls.decode(frame.payload)  # type: ignore[no-any-return]
+    msg: Message = cls.decode(frame.payload)
+    return msg
 
 
 def to_wire(msg: Message, seq: int) -> bytes:
@@ -292,13 +298,3 @@ def to_wire(msg: Message, seq: int) -> bytes:
     """
     return encode_frame(msg.TYPE, seq, msg.encode())
 
-
-def unwrap_us(raw: int, previous: int | None = None) -> int:
-    """Extend a wrapping u32 device time (µs) given the previous unwrapped value.
-
-    >>> unwrap_us(5, previous=2**32 - 10)
-    4294967301
-    """
-    if previous is None:
-        return raw
-    return previous + ((raw - previous) & 0xFFFFFFFF)

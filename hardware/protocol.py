@@ -137,7 +137,7 @@ class Reader:
 
     def str8(self, what: str) -> str:
         (n,) = self.take("<B", f"the length of {what}")
-        raw = self.take(f"<{n}s", what)[0]
+        raw: bytes = self.take(f"<{n}s", what)[0]
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -154,3 +154,20 @@ def str8(name: str, text: str) -> bytes:
     if len(raw) > 255:
         raise fail(name, f"string {text[:20]!r}... longer than 255 bytes")
     return bytes((len(raw),)) + raw
+
+
+@lru_cache(maxsize=1024)
+def status_flags(bits: int) -> StatusFlags:
+    """``StatusFlags(bits)``, cached: IntFlag construction is slow and few values recur."""
+    return StatusFlags(bits)
+
+
+def unwrap_us(raw: int, previous: int | None = None) -> int:
+    """Extend a wrapping u32 device time (µs) given the previous unwrapped value.
+
+    >>> unwrap_us(5, previous=2**32 - 10)
+    4294967301
+    """
+    if previous is None:
+        return raw
+    return previous + ((raw - previous) & 0xFFFFFFFF)

@@ -3,14 +3,16 @@
 A policy maps a task observation (the task's ``observation`` vector) to a
 normalised action in [-1, 1]. Two kinds exist:
 
-- a **TorchScript file** (``.pt``) saved with :func:`save_policy`; it carries
-  its task name, observation and action sizes in the file, so loading it for
-  the wrong task is a clear error;
+- a **policy file** (``.pt``) saved with :func:`save_policy`: an MLP
+  (``torch.nn.Sequential`` of ``Linear`` and activation layers) stored as its
+  layer list and weights, loaded with ``torch.load(weights_only=True)`` (no
+  pickled code runs), and carrying its task name and observation/action
+  sizes, so loading it for the wrong task is a clear error;
 - a **scripted controller** named ``scripted:<name>`` (``zero``, ``sine``,
   ``random``), useful for tests and excitation.
 
 >>> import torch, tempfile, os
->>> net = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Tanh())
+>>> net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
 >>> path = os.path.join(tempfile.mkdtemp(), "p.pt")
 >>> save_policy(net, path, task="pendulum_swingup", obs_dim=3, act_dim=1)
 >>> policy = load_policy(path, task="pendulum_swingup")
@@ -20,8 +22,8 @@ normalised action in [-1, 1]. Two kinds exist:
 
 from __future__ import annotations
 
-import json
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +32,8 @@ import numpy as np
 
 from s2r.errors import PolicyError
 
-META_FILE = "s2r_policy.json"
+FORMAT = "s2r-policy"
+ACTIVATIONS = ("Tanh", "ReLU", "ELU", "Sigmoid", "Identity", "LeakyReLU", "SiLU")
 
 
 @dataclass
@@ -48,16 +51,40 @@ class Policy:
         return np.clip(action.reshape(-1), -1.0, 1.0)
 
 
-def save_policy(module: Any, path: str | os.PathLike[str], *, task: str, obs_dim: int,
-                act_dim: int, extra: dict[str, Any] | None = None) -> None:
-    """Save a torch module (obs -> normalised action) as a self-describing TorchScript file."""
+def _layers(module: Any) -> list[list[Any]]:
     import torch
 
-    scripted = torch.jit.script(module) if not isinstance(module, torch.jit.ScriptModule) \
-        else module
-    meta = {"format": "s2r-policy", "version": 1, "task": task, "obs_dim": obs_dim,
-            "act_dim": act_dim, **(extra or {})}
-    torch.jit.save(scripted, str(path), _extra_files={META_FILE: json.dumps(meta)})
+    layers: list[list[Any]] = []
+    for layer in (module if isinstance(module, torch.nn.Sequential) else [module]):
+        name = type(layer).__name__
+        if isinstance(layer, torch.nn.Linear):
+            layers.append(["Linear", layer.in_features, layer.out_features])
+        elif name in ACTIVATIONS:
+            layers.append([name])
+        else:
+            raise PolicyError(f"cannot save layer {name}: a policy is a Sequential of Linear "
+                              f"and {', '.join(ACTIVATIONS)} layers")
+    return layers
+
+
+def _build(layers: list[list[Any]]) -> Any:
+    import torch
+
+    modules = [torch.nn.Linear(int(spec[1]), int(spec[2])) if spec[0] == "Linear"
+               else getattr(torch.nn, spec[0])() for spec in layers]
+    return torch.nn.Sequential(*modules)
+
+
+def save_policy(module: Any, path: str | os.PathLike[str], *, task: str, obs_dim: int,
+                act_dim: int, extra: dict[str, Any] | None = None) -> None:
+    """Save an MLP (obs -> normalised action) as a self-describing policy file."""
+    import torch
+
+    layers = _layers(module)
+    meta = {"format": FORMAT, "version": 1, "task": task, "obs_dim": obs_dim,
+            "act_dim": act_dim, "layers": layers, **(extra or {})}
+    state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+    torch.save({"meta": meta, "state_dict": state}, str(path))
 
 
 def _load_torch(path: str, task: str | None, obs_dim: int | None) -> Policy:
@@ -65,25 +92,29 @@ def _load_torch(path: str, task: str | None, obs_dim: int | None) -> Policy:
 
     if not os.path.isfile(path):
         raise PolicyError("no such policy file", where=path)
-    files = {META_FILE: ""}
     try:
-        module = torch.jit.load(path, map_location="cpu", _extra_files=files)
-    except Exception as err:  # torch raises RuntimeError and friends for junk files
+        with warnings.catch_warnings():  # torch warns about pickle protocols of junk files
+            warnings.simplefilter("ignore")
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # junk bytes, pickles with code, truncated files
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise PolicyError(f"not a TorchScript policy: {first[:160]}", where=path) from None
-    try:
-        meta = json.loads(files[META_FILE] or "{}")
-    except json.JSONDecodeError:
-        raise PolicyError(f"corrupt {META_FILE} inside the policy file", where=path) from None
-    if meta.get("format") != "s2r-policy":
-        raise PolicyError("TorchScript file without s2r policy metadata (save it with "
-                          "s2r.policy.save_policy)", where=path)
+        raise PolicyError(f"not an s2r policy file: {first[:160]}", where=path) from None
+    meta = blob.get("meta") if isinstance(blob, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise PolicyError("not an s2r policy file (save it with s2r.policy.save_policy)",
+                          where=path)
     if task is not None and meta["task"] != task:
         raise PolicyError(f"policy was trained for task '{meta['task']}', not '{task}'",
                           where=path)
     if obs_dim is not None and meta["obs_dim"] != obs_dim:
         raise PolicyError(f"policy expects {meta['obs_dim']} observations, the task gives "
                           f"{obs_dim}", where=path)
+    try:
+        module = _build(meta["layers"])
+        module.load_state_dict(blob["state_dict"])
+    except Exception as err:
+        raise PolicyError(f"corrupt policy weights: {str(err).splitlines()[0][:160]}",
+                          where=path) from None
     module.eval()
 
     def run(obs: np.ndarray) -> np.ndarray:

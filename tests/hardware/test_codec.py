@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.codec import (
@@ -86,11 +86,13 @@ def test_crc_check_value() -> None:
     assert crc16_ccitt(b"123456789") == 0x29B1
 
 
+@settings(deadline=None)  # no flaky deadlines on a loaded machine
 @given(st.binary(max_size=300))
 def test_crc_matches_bitwise_definition(data: bytes) -> None:
     assert crc16_ccitt(data) == crc_reference(data)
 
 
+@settings(deadline=None)
 @given(st.one_of(st.binary(max_size=1200), zero_heavy))
 def test_cobs_round_trip_and_bounds(data: bytes) -> None:
     enc = cobs_encode(data)
@@ -107,6 +109,7 @@ def test_cobs_decode_rejects_invalid(bad: bytes) -> None:
 
 
 # ------------------------------------------------------------------ frames
+@settings(deadline=None)
 @given(u8, u8, any_payload)
 def test_frame_round_trip_and_overhead(msg_type: int, seq: int, payload: bytes) -> None:
     wire = encode_frame(msg_type, seq, payload)
@@ -147,6 +150,7 @@ def test_endless_garbage_is_bounded_and_counted_once() -> None:
 
 
 # ------------------------------------------------------------------ streaming decoder
+@settings(deadline=None)
 @given(st.binary(max_size=2000), st.lists(st.integers(0, 2000), max_size=8))
 def test_decoder_never_crashes_and_matches_reference(data: bytes, cuts: list[int]) -> None:
     dec = FrameDecoder()
@@ -157,6 +161,7 @@ def test_decoder_never_crashes_and_matches_reference(data: bytes, cuts: list[int
     assert got == reference_frames(data)  # only frames with a correct CRC, all of them
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=600), u8, u8, any_payload)
 def test_resync_after_garbage(garbage: bytes, msg_type: int, seq: int, payload: bytes) -> None:
     dec = FrameDecoder()
@@ -164,6 +169,7 @@ def test_resync_after_garbage(garbage: bytes, msg_type: int, seq: int, payload: 
     assert got[-1] == Frame(msg_type, seq, payload)
 
 
+@settings(deadline=None)
 @given(u8, u8, any_payload, st.lists(st.integers(1, 300), min_size=1, max_size=20))
 def test_frame_split_across_chunks(msg_type: int, seq: int, payload: bytes,
                                    sizes: list[int]) -> None:
@@ -183,6 +189,7 @@ def _code_positions(enc: bytes) -> set[int]:
     return pos
 
 
+@settings(deadline=None)
 @given(u8, u8, any_payload, st.data())
 def test_single_bit_flip_in_data_is_detected(msg_type: int, seq: int, payload: bytes,
                                              data: st.DataObject) -> None:
