@@ -283,13 +283,18 @@ class SimRobot(RobotBase):
         if check and dt is not None and period is not None and dt > period + 1e-12:
             raise ParameterError(f"timestep {dt} s is longer than the control period {period} s",
                                  where="world.timestep")
-        self._values.update(values)
-        if (check or reload) and any(kind_of(n).startswith("link.*.com") for n in values):
-            for name, value in values.items():
-                if kind_of(name).startswith("link.*.com"):
-                    self._apply(name, value, builtins.set())
-            self._reload()
-            return
+        com = {n: v for n, v in values.items() if kind_of(n).startswith("link.*.com")}
+        rest = {n: v for n, v in values.items() if n not in com}
+        self._values.update(rest)
+        self._apply_all(rest)
+        if com:
+            self._values.update(com)
+            for name, value in com.items():
+                self._apply(name, value, builtins.set())
+            if check or reload:
+                self._reload()
+
+    def _apply_all(self, values: Mapping[str, float]) -> None:
         inertia_links: builtins.set[str] = builtins.set()
         for name, value in values.items():
             self._apply(name, value, inertia_links)
@@ -381,7 +386,13 @@ class SimRobot(RobotBase):
         for j in self._movable:  # default velocity motors off; Coulomb re-issued below
             pb.setJointMotorControl2(self.body, j, pb.VELOCITY_CONTROL, force=0.0,
                                      physicsClientId=c)
-        self._set_many(dict(self._values), check=False)
+        # re-apply everything; masses and inertias from the stored radii of gyration (not
+        # recomputed from the rounded inertia values, so a reload changes nothing else)
+        skip = ("link.*.mass", "link.*.com_", "link.*.inertia_", "joint.*.armature")
+        self._apply_all({n: v for n, v in self._values.items()
+                         if not kind_of(n).startswith(skip)})
+        for link in self._mass:
+            self._apply_inertia(link)
         for j, state in zip(self._movable, states, strict=True):
             pb.resetJointState(self.body, j, state[0], state[1], physicsClientId=c)
         self._read_state()

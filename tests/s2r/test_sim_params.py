@@ -155,3 +155,17 @@ def test_back_emf_brakes_the_arm_like_the_motor_equation():
     slow_brake = robot.observe().qd[0]
     assert fast < slow_brake < 10.0  # a larger resistance brakes less
     robot.close()
+
+
+def test_mass_and_com_in_one_call_scale_the_inertia_like_separate_calls():
+    """Regression: the COM reload used to recompute the inertia from the old value."""
+    both = SimRobot("furuta")
+    both.set_params({"link.pendulum.mass": 0.02592, "link.pendulum.com_z": -0.066})
+    apart = SimRobot("furuta")
+    apart.set("link.pendulum.mass", 0.02592)
+    apart.set("link.pendulum.com_z", -0.066)
+    assert both.get_params() == apart.get_params()
+    assert both.get("link.pendulum.inertia_xx") == pytest.approx(3.3282e-05 * 0.02592 / 0.024)
+    np.testing.assert_array_equal(rollout(both), rollout(apart))
+    both.close()
+    apart.close()
