@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from hardware.codec import Frame, FrameDecoder, encode_frame
+from hardware.codec import MAX_PAYLOAD, Frame, FrameDecoder, encode_frame
 from hardware.device_info import (
     DeviceInfo,
     ExpectedJoint,
@@ -296,5 +296,9 @@ def to_wire(msg: Message, seq: int) -> bytes:
     >>> to_wire(Enable(), 1).hex()
     '050501dbf200'
     """
-    return encode_frame(msg.TYPE, seq, msg.encode())
+    payload = msg.encode()
+    if len(payload) > MAX_PAYLOAD:
+        raise MessageError(f"{MsgType(msg.TYPE).name} payload is {len(payload)} bytes, more than "
+                           f"a frame holds ({MAX_PAYLOAD}): shorten names or split the robot")
+    return encode_frame(msg.TYPE, seq, payload)
 

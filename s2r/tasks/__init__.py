@@ -29,5 +29,7 @@ for _name, (_id, _cls) in TASKS.items():
         gym.register(_id, entry_point=f"{_cls.__module__}:{_cls.__name__}",
                      max_episode_steps=None, disable_env_checker=True)
 
+from s2r.tasks import camera  # noqa: E402, F401  (registers s2r/<Task>Pixels-v0)
+
 __all__ = ["TASKS", "CartpoleBalance", "CartpoleSwingup", "FurutaSwingup", "PendulumSwingup",
            "RobotTask", "wrap_angle"]
