@@ -163,6 +163,8 @@ class Randomizer:
     transforms_observation: ClassVar[bool] = False
     uses_substeps: ClassVar[bool] = False
     uses_step: ClassVar[bool] = False
+    #: the config entry it was built from, named in errors ("file: randomizers[2] ...")
+    where: str | None = None
 
     def __init__(self, *, mode: str = "reset", interval: Any = None,
                  name: str | None = None) -> None:

@@ -34,7 +34,8 @@ class ParameterRandomizer(Randomizer):
 
     Args:
         params: parameter names or patterns (default: the class's ``default_params``).
-        distribution: e.g. ``[0.8, 1.2]``, ``{"log_uniform": [0.5, 2]}``, ``{"normal": [1, .1]}``.
+        distribution: required; e.g. ``[0.8, 1.2]``, ``{"log_uniform": [0.5, 2]}``,
+            ``{"normal": [1, .1]}``.
         operation: ``scale`` (default), ``add`` or ``abs``, always of the nominal value.
         shared: one sample for all matched parameters (else one each).
         clip: clip values into the parameter's bounds instead of refusing the config.
@@ -55,6 +56,7 @@ class ParameterRandomizer(Randomizer):
         if distribution is None:
             raise RandomizationError(f"{self.name}: distribution: required, e.g. [0.8, 1.2]")
         self.patterns = patterns
+        self.explicit = params is not None  # defaults: a family's names, matched where they exist
         self.term = Term(make_distribution(distribution), operation or self.default_operation)
         self.shared = shared
         self.clip = clip
@@ -69,10 +71,13 @@ class ParameterRandomizer(Randomizer):
         names: list[str] = []
         for pattern in self.patterns:
             matched = target.params.match(pattern)
-            if not matched:
+            if not matched and self.explicit:
                 raise RandomizationError(f"{self.name}: no parameter matches '{pattern}' (see "
                                          "`s2r params ROBOT` for the names)")
             names += [n for n in matched if n not in names]
+        if not names:
+            raise RandomizationError(f"{self.name}: this robot has none of "
+                                     f"{', '.join(self.patterns)} (see `s2r params ROBOT`)")
         for name in names:
             p = target.params[name]
             lo, hi = reachable(self.term.operation, p.nominal, self.term.distribution)

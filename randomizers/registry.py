@@ -21,6 +21,7 @@ from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from randomizers.base import RandomizationError, Randomizer
+from s2r.errors import ConfigError
 
 ENTRY_POINT_GROUP = "s2r.randomizers"
 REGISTRY: dict[str, type[Randomizer]] = {}
@@ -42,7 +43,7 @@ def register(name: str) -> Callable[[R], R]:
 
 def _load_builtins() -> None:
     import randomizers.physics  # noqa: F401
-    for module in ("actuation", "sensing", "perturbations", "visual"):
+    for module in ("actuation", "timing", "sensing", "perturbations", "visual", "adr"):
         try:
             __import__(f"randomizers.{module}")
         except ModuleNotFoundError as err:
@@ -95,11 +96,13 @@ def build_randomizer(entry: Mapping[str, Any], where: str = "randomizers[0]") ->
                                      f"{', '.join(p for p in params if p != 'self')})",
                                      where=where)
     try:
-        return cls(**entry)
-    except RandomizationError as err:
+        randomizer = cls(**entry)
+    except ConfigError as err:  # RandomizationError, or a bad distribution
         raise RandomizationError(err.message, where=where) from None
     except TypeError as err:
         raise RandomizationError(f"{kind}: {err}", where=where) from None
+    randomizer.where = where  # bind-time errors name the entry too
+    return randomizer
 
 
 def build_randomizers(entries: Sequence[Mapping[str, Any]], source: str = "randomizers"
@@ -121,7 +124,7 @@ def load_randomization(name_or_path: str | os.PathLike[str]) -> list[Randomizer]
     path = resolve_config_path("randomization", name_or_path)
     cfg = OmegaConf.to_container(read_yaml(path), resolve=True)
     assert isinstance(cfg, dict)
-    unknown = set(cfg) - {"randomizers", "seed"}
+    unknown = set(cfg) - {"randomizers", "seed", "schedules"}  # schedules: load_curriculum
     if unknown:
         raise RandomizationError(f"unknown key '{sorted(unknown)[0]}' (expected: randomizers)",
                                  where=str(path))

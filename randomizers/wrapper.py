@@ -30,7 +30,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from randomizers.base import Layout, RandomizationContext, Randomizer
+from randomizers.base import Layout, RandomizationContext, RandomizationError, Randomizer
 from randomizers.robot_proxy import RandomizedRobot
 from randomizers.target import ParameterTarget
 from s2r.tasks.base import RobotTask
@@ -57,8 +57,6 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         names = [r.name for r in self.randomizers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            from randomizers.base import RandomizationError
-
             raise RandomizationError(f"two randomizers named '{dupes[0]}': give one a name:")
         task = env.unwrapped
         self._task = task if isinstance(task, RobotTask) else None
@@ -82,7 +80,12 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self.ctx = RandomizationContext(env, target if target is not None else sim, sim, period,
                                         layout, action_size)
         for r in self.randomizers:  # validation before any simulation runs
-            r.bind(self.ctx)
+            try:
+                r.bind(self.ctx)
+            except RandomizationError as err:
+                if err.where or not r.where:
+                    raise
+                raise RandomizationError(err.message, where=r.where) from None
         self._seed_seq = np.random.SeedSequence(seed)
         self._rngs = [np.random.default_rng(s) for s in self._seed_seq.spawn(len(self.randomizers))]
         self._episode_rng = np.random.default_rng(self._seed_seq.spawn(1)[0])
@@ -93,6 +96,9 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self._sensors = [r for r in self.randomizers if r.transforms_observation]
         self._steppers = [r for r in self.randomizers if r.uses_step]
         self._interval = [i for i, r in enumerate(self.randomizers) if r.mode == "interval"]
+        # transforms the wrapper applies itself (envs that are not s2r tasks; else the proxy)
+        self._env_actors = self._actors if self._task is None else []
+        self._env_sensors = self._sensors if self._task is None else []
         self._proxy: RandomizedRobot | None = None
         if self._task is not None and (self._actors or self._sensors):
             self._proxy = RandomizedRobot(self._task.robot, self._actors, self._sensors, self.ctx,
@@ -135,7 +141,7 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self._countdown = {i: self.randomizers[i].interval.next_period(  # type: ignore[union-attr]
             ctx.control_period, self._interval_rngs[i]) for i in self._interval}
         obs, info = self.env.reset(seed=seed, options=options or None)
-        if self._task is None and self._sensors:
+        if self._env_sensors:
             obs = self._transform_obs(obs)
         self.last_record = record
         info["randomization"] = record
@@ -144,16 +150,17 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
     # ------------------------------------------------------------------- step
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         ctx = self.ctx
-        if self._task is None and self._actors:
+        if self._env_actors:
             action = np.asarray(action, dtype=np.float64)
-            for r in self._actors:
+            for r in self._env_actors:
                 action = r.action(action, ctx, self._step_rng)
         obs, reward, terminated, truncated, info = self.env.step(action)
         ctx.step += 1
-        if self._task is None and self._sensors:
+        if self._env_sensors:
             obs = self._transform_obs(obs)
-        for r in self._steppers:
-            r.on_step(ctx, self._step_rng)
+        if self._steppers:
+            for r in self._steppers:
+                r.on_step(ctx, self._step_rng)
         if self._countdown:
             self._fire_intervals(info)
         return obs, reward, terminated, truncated, info
@@ -176,6 +183,21 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         for r in self._sensors:
             values = r.observation(values, self.ctx, self._step_rng)
         return values.astype(np.asarray(obs).dtype).reshape(np.shape(obs))
+
+    def call_randomizers(self, method: str, *args: Any, names: Sequence[str] | None = None,
+                         **kwargs: Any) -> dict[str, Any]:
+        """Call ``method(*args, **kwargs)`` on the randomizers named ``names`` (default: all
+        that have it); results by name. ``VecEnv.env_method("call_randomizers", ...)``
+        reaches randomizers in other processes (ADR and curriculum callbacks)."""
+        out = {}
+        for r in self.randomizers:
+            fn = getattr(r, method, None)
+            if (names is None or r.name in names) and callable(fn):
+                out[r.name] = fn(*args, **kwargs)
+        missing = sorted(set(names or ()) - set(out))
+        if missing:
+            raise RandomizationError(f"no randomizer '{missing[0]}' with a method '{method}'")
+        return out
 
     def close(self) -> None:
         robot = self.ctx.robot

@@ -1,0 +1,202 @@
+"""PyBulletTarget: s2r's parameter vocabulary for bodies in anyone's PyBullet client.
+
+For a Gymnasium environment written without s2r in mind, say which physics
+client and which body ids to randomize; the target reads the nominal values
+from PyBullet and exposes them as named parameters with default bounds (the
+rules of :mod:`s2r.sim.param_table`):
+
+- ``link.<name>.mass`` and ``link.<name>.inertia_{xx,yy,zz}`` for links with
+  mass (setting a mass keeps the radii of gyration, so the inertia scales
+  with it, as on a SimRobot: PyBullet would otherwise recompute it from the
+  collision shape, PYBULLET.md section 1);
+- ``link.<name>.lateral_friction``, ``rolling_friction``, ``spinning_friction``
+  and ``restitution`` for every link (static ones too: contacts combine both
+  sides, PYBULLET.md section 12);
+- ``joint.<name>.damping`` for revolute and prismatic joints;
+- ``world.gravity`` (magnitude, direction kept) and ``world.timestep``.
+
+Link names: the base of each body is named by its key when ``bodies`` is a
+mapping, else by the URDF base link; other links by their URDF names.
+
+The env must keep its bodies across ``reset`` (reset their state, not the
+world): values are set before the env's reset, and a ``resetSimulation``
+would throw them away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pybullet as pb
+
+from s2r.errors import ConfigError
+from s2r.params import ParameterTable, kind_of, owner_of
+from s2r.sim.description import ParamOverride
+from s2r.sim.param_table import PRISMATIC_UNITS, build_table
+
+_AXES = ("xx", "yy", "zz")
+#: contact parameter -> (changeDynamics keyword, index in getDynamicsInfo)
+_CONTACT = {"lateral_friction": ("lateralFriction", 1), "rolling_friction": ("rollingFriction", 6),
+            "spinning_friction": ("spinningFriction", 7), "restitution": ("restitution", 5)}
+
+
+class PyBulletTarget:
+    """Named parameters of bodies in a PyBullet client (a :class:`ParameterTarget`).
+
+    Args:
+        client: the physics client id the env simulates in.
+        bodies: body ids: one, a list, or ``{name: id}`` (names the bases).
+        links: explicit link names ``{name: (body, link_index)}`` instead of the URDF's.
+        joints: explicit joint names ``{name: (body, joint_index)}``.
+        nominal: nominal values PyBullet cannot report (e.g. a joint damping the
+            env set with changeDynamics, which getJointInfo does not show).
+        bounds: ``{name: (low, high)}`` replacing the default bounds.
+        world: include ``world.gravity`` and ``world.timestep``.
+
+    >>> import pybullet as pb, pybullet_data, os
+    >>> client = pb.connect(pb.DIRECT)
+    >>> plane = pb.loadURDF(os.path.join(pybullet_data.getDataPath(), "plane.urdf"),
+    ...                     physicsClientId=client)
+    >>> box = pb.createMultiBody(1.0, pb.createCollisionShape(pb.GEOM_BOX,
+    ...     halfExtents=[0.05] * 3, physicsClientId=client), physicsClientId=client)
+    >>> target = PyBulletTarget(client, {"plane": plane, "cube": box})
+    >>> target.get("link.cube.mass"), target.get("link.plane.lateral_friction")
+    (1.0, 1.0)
+    >>> target.set_params({"link.cube.mass": 2.0})
+    >>> round(target.get("link.cube.inertia_xx"), 6)  # m (a^2 + b^2) / 12, with m = 2 kg
+    0.003333
+    >>> pb.disconnect(client)
+    """
+
+    def __init__(self, client: int, bodies: int | Sequence[int] | Mapping[str, int], *,
+                 links: Mapping[str, tuple[int, int]] | None = None,
+                 joints: Mapping[str, tuple[int, int]] | None = None,
+                 nominal: Mapping[str, float] | None = None,
+                 bounds: Mapping[str, tuple[float, float]] | None = None,
+                 world: bool = True) -> None:
+        self.client = client
+        named: list[tuple[str | None, int]] = (
+            list(bodies.items()) if isinstance(bodies, Mapping)
+            else [(None, b) for b in ([bodies] if isinstance(bodies, int) else bodies)])
+        self.bodies = [int(b) for _, b in named]
+        self.links = dict(links) if links is not None else self._find_links(named)
+        self.joints = dict(joints) if joints is not None else self._find_joints()
+        values, units = self._read(world)
+        unknown = sorted(set(nominal or {}) - set(values))
+        if unknown:
+            raise ConfigError(f"nominal: no parameter named '{unknown[0]}'", where="PyBulletTarget")
+        values.update({k: float(v) for k, v in (nominal or {}).items()})
+        overrides = {k: ParamOverride(None, float(lo), float(hi))
+                     for k, (lo, hi) in (bounds or {}).items()}
+        self.params: ParameterTable = build_table(values, units, overrides, "PyBulletTarget")
+        self._values = self.params.nominal()
+        self._gyration = {link: np.array([values[f"link.{link}.inertia_{a}"] for a in _AXES])
+                          / values[f"link.{link}.mass"]
+                          for link in self.links if f"link.{link}.mass" in values}
+        self.set_params({k: v for k, v in self._values.items() if k in (nominal or {})})
+
+    # ----------------------------------------------------------- discovery
+    def _find_links(self, named: list[tuple[str | None, int]]) -> dict[str, tuple[int, int]]:
+        c, links = self.client, {}
+        for key, body in named:
+            found = [(key or pb.getBodyInfo(body, physicsClientId=c)[0].decode(), -1)]
+            found += [(pb.getJointInfo(body, j, physicsClientId=c)[12].decode(), j)
+                      for j in range(pb.getNumJoints(body, physicsClientId=c))]
+            for name, index in found:
+                if name in links or "." in name:
+                    problem = "contains a dot" if "." in name else "is used twice"
+                    raise ConfigError(f"link name '{name}' {problem}: pass bodies as "
+                                      "{name: id} or links={name: (body, index)}",
+                                      where="PyBulletTarget")
+                links[name] = (body, index)
+        return links
+
+    def _find_joints(self) -> dict[str, tuple[int, int]]:
+        joints = {}
+        for body in self.bodies:
+            for j in range(pb.getNumJoints(body, physicsClientId=self.client)):
+                info = pb.getJointInfo(body, j, physicsClientId=self.client)
+                if info[2] in (pb.JOINT_REVOLUTE, pb.JOINT_PRISMATIC):
+                    joints[info[1].decode()] = (body, j)
+        return joints
+
+    def _read(self, world: bool) -> tuple[dict[str, float], dict[str, str]]:
+        c = self.client
+        values: dict[str, float] = {}
+        units: dict[str, str] = {}
+        for name, (body, index) in self.links.items():
+            info = pb.getDynamicsInfo(body, index, physicsClientId=c)
+            if info[0] > 0:
+                values[f"link.{name}.mass"] = float(info[0])
+                for axis, value in zip(_AXES, info[2], strict=True):
+                    values[f"link.{name}.inertia_{axis}"] = float(value)
+            for key, (_, i) in _CONTACT.items():
+                values[f"link.{name}.{key}"] = float(info[i])
+        for name, (body, j) in self.joints.items():
+            info = pb.getJointInfo(body, j, physicsClientId=c)
+            values[f"joint.{name}.damping"] = float(info[6])
+            if info[2] == pb.JOINT_PRISMATIC:
+                units[f"joint.{name}.damping"] = PRISMATIC_UNITS["joint.*.damping"]
+        if world:
+            engine = pb.getPhysicsEngineParameters(physicsClientId=c)
+            g = np.array([engine[f"gravityAcceleration{a}"] for a in "XYZ"], dtype=float)
+            self._gravity_dir = g / np.linalg.norm(g) if np.any(g) else np.array([0, 0, -1.0])
+            values["world.gravity"] = float(np.linalg.norm(g))
+            values["world.timestep"] = float(engine["fixedTimeStep"])
+        return values, units
+
+    # ---------------------------------------------------------- parameters
+    def get(self, name: str) -> float:
+        """The current value of a parameter."""
+        self.params[name]  # raises ParameterError for unknown names
+        return self._values[name]
+
+    def get_params(self) -> dict[str, float]:
+        """The current value of every parameter."""
+        return dict(self._values)
+
+    def set(self, name: str, value: float) -> None:
+        """Set one parameter (absolute value, checked against its bounds)."""
+        self.set_params({name: value})
+
+    def set_params(self, values: Mapping[str, float]) -> None:
+        """Set several parameters on the live client (checked against their bounds)."""
+        values = self.params.check(values)
+        self._values.update(values)
+        c = self.client
+        inertial: set[str] = set()
+        for name, value in values.items():
+            kind, owner = kind_of(name), owner_of(name)
+            if kind == "link.*.mass" or kind.startswith("link.*.inertia_"):
+                inertial.add(owner)  # type: ignore[arg-type]
+            elif kind.startswith("link.*."):
+                body, index = self.links[owner]  # type: ignore[index]
+                pb.changeDynamics(body, index, **{_CONTACT[kind[7:]][0]: value},
+                                  physicsClientId=c)
+            elif kind == "joint.*.damping":
+                body, j = self.joints[owner]  # type: ignore[index]
+                pb.changeDynamics(body, j, jointDamping=value, physicsClientId=c)
+            elif name == "world.gravity":
+                pb.setGravity(*(value * self._gravity_dir).tolist(), physicsClientId=c)
+            elif name == "world.timestep":
+                pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
+        for link in inertial:  # mass and inertia go together (PYBULLET.md section 1)
+            mass = self._values[f"link.{link}.mass"]
+            if any(f"link.{link}.inertia_{a}" in values for a in _AXES):
+                self._gyration[link] = np.array(
+                    [self._values[f"link.{link}.inertia_{a}"] for a in _AXES]) / mass
+            diagonal = mass * self._gyration[link]
+            for axis, v in zip(_AXES, diagonal, strict=True):
+                self._values[f"link.{link}.inertia_{axis}"] = float(v)
+            body, index = self.links[link]
+            pb.changeDynamics(body, index, mass=mass, localInertiaDiagonal=diagonal.tolist(),
+                              physicsClientId=c)
+
+    def reset_params(self) -> None:
+        """Put every parameter back to its nominal value."""
+        self.set_params(self.params.nominal())
+
+    def __repr__(self) -> str:
+        return f"PyBulletTarget(client={self.client}, bodies={self.bodies}, " \
+               f"{len(self.params)} parameters)"
