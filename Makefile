@@ -48,6 +48,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/sim_throughput.py
+	$(PY) benchmarks/randomization_overhead.py
+	$(PY) benchmarks/serial_loop.py
+	$(PY) benchmarks/visual_render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """The fixed-rate runner: paces a controller at the control rate, logs every tick, stops safely.
 
-:class:`Pacer` ticks at a fixed rate, deadline-aware: it sleeps until ``spin`` s (1 ms)
-before each deadline and then busy-waits on ``time.perf_counter``; a tick that starts
+:class:`Pacer` ticks at a fixed rate, deadline-aware: it sleeps until ``spin`` s (1 ms,
+more on machines whose sleeps overshoot) before each deadline and then busy-waits on
+``time.perf_counter``; a tick that starts
 after its deadline is an overrun, and deadlines missed entirely are skipped rather than
 caught up in a burst. :class:`TimingStats` keeps period errors and lateness.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,13 +74,19 @@ class TimingStats:
 
 
 class Pacer:
-    """Fixed-rate ticks; ``rate=None`` ticks at once (unpaced, e.g. a lockstep emulator)."""
+    """Fixed-rate ticks; ``rate=None`` ticks at once (unpaced, e.g. a lockstep emulator).
+
+    The spin margin starts at ``spin`` (1 ms) and adapts: it is kept above the largest
+    oversleep of the last 64 sleeps (plus 0.2 ms), up to half a period, because on some
+    machines (VMs, power saving) ``time.sleep`` now and then wakes milliseconds late.
+    """
 
     def __init__(self, rate: float | None, spin: float = 0.001) -> None:
         self.period = 1.0 / rate if rate else None
-        self.spin = spin
+        self.spin = self.min_spin = spin
         self.stats = TimingStats(self.period)
         self._next = 0.0
+        self._oversleep: deque[float] = deque(maxlen=64)
 
     def start(self) -> float:
         """The next :meth:`wait` returns at once; returns that first deadline (the origin)."""
@@ -97,7 +105,11 @@ class Pacer:
                     self._next += behind * self.period
             remaining = self._next - now
             if remaining > self.spin:
+                wake = self._next - self.spin
                 time.sleep(remaining - self.spin)
+                self._oversleep.append(time.perf_counter() - wake)
+                self.spin = min(max(self.min_spin, max(self._oversleep) + 2e-4),
+                                0.5 * self.period)
             while time.perf_counter() < self._next:
                 pass
         tick = time.perf_counter()

@@ -78,10 +78,8 @@ class ActionRandomizer(Randomizer):
             return
         bad = [i for i in self.indices if not -n <= i < n]
         if bad:
-            raise RandomizationError(f"{self.name}: indices {bad} out of range for "
-                                     f"{n} actuator(s)")
-        self.idx = np.asarray(self.indices, dtype=int)
-        self.size = len(self.indices)
+            raise RandomizationError(f"{self.name}: indices {bad} out of range for {n} actuator(s)")
+        self.idx, self.size = np.asarray(self.indices, dtype=int), len(self.indices)
 
     def put(self, action: np.ndarray, values: np.ndarray) -> np.ndarray:
         """``action`` with the selected entries replaced by ``values`` (a new array, as
@@ -91,8 +89,6 @@ class ActionRandomizer(Randomizer):
         out = action.copy()
         out[self.idx] = values
         return out
-
-
 
 
 def _amplitude(value: float | Sequence[float], who: str) -> np.ndarray:
@@ -107,9 +103,9 @@ class ActionNoise(ActionRandomizer):
     """Noise added to (or multiplying) the command at every control step.
 
     Args:
-        kind: ``gaussian`` (``amplitude`` is the std) or ``uniform`` (in ``+-amplitude``).
         amplitude: required; the std or half-width, a number or one per selected
             actuator, in command units (relative if ``multiplicative``).
+        kind: ``gaussian`` (``amplitude`` is the std) or ``uniform`` (in ``+-amplitude``).
         multiplicative: ``u * (1 + noise)`` instead of ``u + noise``.
 
     >>> import gymnasium as gym

@@ -38,6 +38,14 @@ def _steps_range(spec: int | Sequence[int], who: str) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+def _checked_steps(steps: Any, k_max: int, who: str) -> int:
+    """A recorded delay, refused if the ring buffer cannot hold it (a foreign record)."""
+    if not 0 <= int(steps) <= k_max:
+        raise RandomizationError(f"{who}: a delay of {steps} steps is outside this config's "
+                                 f"range [0, {k_max}]")
+    return int(steps)
+
+
 def _draw_steps(lo: float, hi: float, scale: float, rng: np.random.Generator) -> int:
     """An integer in [lo, hi], the range shrunk by ``scale`` around its centre."""
     c, h = 0.5 * (lo + hi), 0.5 * (hi - lo) * scale
@@ -140,7 +148,7 @@ class ActionDelay(ActionRandomizer):
         if "delay_action" in record:
             ctx.require_robot(self.name).set("delay.action", float(record["delay_action"]))
         else:
-            self.k = int(record["steps"])
+            self.k = _checked_steps(record["steps"], len(self._buf) - 1, self.name)
 
     def action(self, action: np.ndarray, ctx: RandomizationContext,
                rng: np.random.Generator) -> np.ndarray:
@@ -196,7 +204,7 @@ class ObservationDelay(SensorRandomizer):
         return {"steps": _draw_steps(self.low, self.high, self.scale, rng)}
 
     def load(self, record: Mapping[str, Any]) -> None:
-        self.k = int(record["steps"])
+        self.k = _checked_steps(record["steps"], self.high, self.name)
 
     def observation(self, values: np.ndarray, ctx: RandomizationContext,
                     rng: np.random.Generator) -> np.ndarray:

@@ -26,7 +26,10 @@ class S2RError(Exception):
     def __init__(self, message: str, *, where: str | None = None) -> None:
         self.message = message
         self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:  # built each time, so a caller may fill in ``where`` later
+        return f"{self.where}: {self.message}" if self.where else self.message
 
 
 class ConfigError(S2RError):
@@ -37,7 +40,7 @@ class ParameterError(S2RError, KeyError):
     """A named physical parameter is unknown or a value is outside its bounds."""
 
     def __str__(self) -> str:  # KeyError would repr() the message
-        return Exception.__str__(self)
+        return S2RError.__str__(self)
 
 
 class RobotError(S2RError):

@@ -13,7 +13,7 @@ type               what changes (per episode unless said)
 =================  ===========================================================
 
 Every value of an episode is in its record (``info["randomization"]``), so an
-episode replays exactly. See docs/visual.md.
+episode replays exactly. See randomizers/VISUAL.md.
 
 >>> from randomizers.registry import build_randomizers
 >>> from randomizers.wrapper import RandomizedEnv

@@ -84,7 +84,9 @@ def test_device_info_from_spec_passes_the_host_check() -> None:
         info = device_info_for(robot.spec, counts_per_rev=2048, watchdog_ms=50)
         check_device_info(info, "furuta", expected_from_spec(robot.spec),
                           expected_sensors=robot.spec.sensors)
-    assert info.joints[0].position_limits == (-2.3, 2.3) and info.joints[0].velocity_limit == 30
+    # device backstops sit outside the host's guards (+-2.3 rad, 30 rad/s), like the firmware's
+    assert info.joints[0].position_limits == pytest.approx((-2.5, 2.5))
+    assert info.joints[0].velocity_limit == pytest.approx(40.0)
     assert info.joints[1].position_limits == (-math.inf, math.inf)
     assert [j.counts_per_rev for j in info.joints] == [2048, 2048]
     assert info.sensors == (SensorInfo("current.arm", Unit.AMPERE),)

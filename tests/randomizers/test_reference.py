@@ -1,4 +1,4 @@
-"""docs/randomizers.md is generated from the code and must not drift from it."""
+"""randomizers/REFERENCE.md is generated from the code and must not drift from it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from randomizers.reference import reference
 from randomizers.registry import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "randomizers.md"
+DOC = ROOT / "randomizers" / "REFERENCE.md"
 
 
 def test_committed_reference_matches_the_code():
     assert DOC.read_text() == reference(), (
-        "docs/randomizers.md is stale: run `python -m randomizers.reference > "
-        "docs/randomizers.md`")
+        "randomizers/REFERENCE.md is stale: run `python -m randomizers.reference > "
+        "randomizers/REFERENCE.md`")
 
 
 def test_every_builtin_randomizer_and_option_is_documented():

@@ -119,3 +119,10 @@ def test_nothing_compounds_across_resets():
         env.step(np.zeros(1))
     assert np.std(masses) > 0.03 * nominal["link.pole.mass"]  # it does vary
     env.close()
+
+
+@pytest.mark.parametrize("kind", ["observation_delay", "action_delay"])
+def test_a_replayed_delay_longer_than_the_config_allows_is_refused(envs, kind):
+    env = RandomizedEnv(envs["echo"](n=2), build_randomizers([{"type": kind, "steps": [0, 2]}]))
+    with pytest.raises(RandomizationError, match=r"5 steps is outside this config's range"):
+        env.reset(options={"randomization": {kind: {"steps": 5}}})

@@ -1,9 +1,9 @@
-"""Make docs/images/randomized_views.png: a grid of randomized camera views.
+"""Make randomizers/images/randomized_views.png: a grid of randomized camera views.
 
 Each cell is a new episode of a pixel task under every visual randomizer, with
 the robot put in a random pose, rendered at 96x96 by PyBullet's CPU renderer.
 
-    .venv/bin/python docs/make_visual_grid.py [--out PATH] [--seed N] [--size PX]
+    .venv/bin/python -m randomizers.visual.grid [--out PATH] [--seed N] [--size PX]
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def grid(images: list[np.ndarray], cols: int, gap: int = 2) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "images" /
+    parser.add_argument("--out", default=str(Path(__file__).parents[1] / "images" /
                                              "randomized_views.png"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--size", type=int, default=96)
