@@ -5,8 +5,10 @@ They transform the command on its way to the actuators: in physical units
 what ``info["applied_action"]`` reports, as on hardware; on any other env, the
 env's action vector. Per-episode values (a deadzone width, a backlash gap)
 come from :meth:`sample`, so they are recorded in ``info["randomization"]``
-and replayed; per-step noise comes from the episode's step generator passed
-to :meth:`action`. Command latency (``action_delay``) is in
+and replayed; per-step noise comes in blocks from the episode's step
+generator passed to :meth:`action` (:class:`~randomizers.fastpath.StepDraws`).
+Each has a fast path on Python floats with the same results
+(:mod:`randomizers.fastpath`). Command latency (``action_delay``) is in
 :mod:`randomizers.timing`.
 
 Each option ``indices`` picks actuators (positions in the action vector; all
@@ -26,69 +28,24 @@ True
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from randomizers.base import RandomizationContext, RandomizationError, Randomizer
-from randomizers.distributions import make_distribution
+from randomizers.base import RandomizationContext, RandomizationError
+from randomizers.fastpath import ListOp, StepDraws, add_at, skip
 from randomizers.registry import register
+from randomizers.transforms import (
+    KINDS,
+    ActionRandomizer,
+    EpisodeValueRandomizer,
+    column,
+    command_limits,
+)
 
-KINDS = ("gaussian", "uniform")
-
-
-def command_limits(ctx: RandomizationContext) -> tuple[np.ndarray, np.ndarray]:
-    """The actuator command range: the robot's (s2r task) or the action space's bounds."""
-    robot = getattr(ctx.env.unwrapped, "robot", None)
-    if robot is not None and hasattr(robot, "spec"):
-        return robot.spec.action_low, robot.spec.action_high
-    space = ctx.env.action_space
-    low, high = getattr(space, "low", None), getattr(space, "high", None)
-    if low is None or high is None:
-        raise RandomizationError("needs a Box action space")
-    return (np.asarray(low, dtype=np.float64).reshape(-1),
-            np.asarray(high, dtype=np.float64).reshape(-1))
-
-
-class ActionRandomizer(Randomizer):
-    """Base class of command transforms.
-
-    Args:
-        indices: positions in the action vector to act on (default: all).
-    """
-
-    transforms_action = True
-
-    def __init__(self, indices: Sequence[int] | None = None, *, mode: str = "reset",
-                 interval: Any = None, name: str | None = None) -> None:
-        super().__init__(mode=mode, interval=interval, name=name)
-        self.indices = None if indices is None else [int(i) for i in indices]
-        self.scale = 1.0  # curricula: 0 = centre of the range / no noise, 1 = as configured
-        self.size = 0
-        self.idx: Any = slice(None)
-        self.whole = True
-
-    def bind(self, ctx: RandomizationContext) -> None:
-        n = ctx.action_size
-        self.whole = self.indices is None
-        if self.indices is None:
-            self.idx, self.size = slice(0, n), n
-            return
-        bad = [i for i in self.indices if not -n <= i < n]
-        if bad:
-            raise RandomizationError(f"{self.name}: indices {bad} out of range for {n} actuator(s)")
-        self.idx, self.size = np.asarray(self.indices, dtype=int), len(self.indices)
-
-    def put(self, action: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``action`` with the selected entries replaced by ``values`` (a new array, as
-        ``action`` is the caller's and must not change)."""
-        if self.whole:
-            return values
-        out = action.copy()
-        out[self.idx] = values
-        return out
+__all__ = ["KINDS", "ActionNoise", "ActionRandomizer", "Backlash", "Deadzone",
+           "EpisodeValueRandomizer", "Saturation", "command_limits"]
 
 
 def _amplitude(value: float | Sequence[float], who: str) -> np.ndarray:
@@ -132,60 +89,38 @@ class ActionNoise(ActionRandomizer):
         if self.amplitude.size not in (1, self.size):
             raise RandomizationError(f"{self.name}: amplitude has {self.amplitude.size} values "
                                      f"for {self.size} actuator(s)")
-        self._amp = float(self.amplitude[0]) if self.amplitude.size == 1 else self.amplitude
-        self._buf = np.empty(self.size)
+        # drawn in blocks from the episode's stream (randomizers.fastpath)
+        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
+                               self.amplitude)
 
     def action(self, action: np.ndarray, ctx: RandomizationContext,
                rng: np.random.Generator) -> np.ndarray:
-        buf = self._buf
-        if self.kind == "gaussian":
-            rng.standard_normal(out=buf)
-        else:
-            rng.random(out=buf)
-            buf *= 2.0
-            buf -= 1.0
-        buf *= self._amp
+        noise = self.draws.row(rng)
         if self.scale != 1.0:
-            buf *= self.scale
+            noise = noise * self.scale
         if self.multiplicative:
-            buf += 1.0
-            return self.put(action, action[self.idx] * buf)
-        return self.put(action, action[self.idx] + buf)
+            return self.put(action, action[self.idx] * (noise + 1.0))
+        return self.put(action, action[self.idx] + noise)
 
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        if not self.listable:
+            return None
+        row_list, pos, add = self.draws.row_list, self.pos, add_at(self.pos)
+        if not self.multiplicative:
 
-class EpisodeValueRandomizer(ActionRandomizer):
-    """Base of transforms with one value per actuator drawn per episode (record ``{key: [...]}``).
+            def op(u: list[float]) -> None:
+                noise, s = row_list(rng), self.scale
+                add(u, noise if s == 1.0 else [x * s for x in noise])
 
-    Args:
-        distribution: the per-episode value.
-        shared: one value for all selected actuators (else one each).
-    """
+            return op
 
-    key: ClassVar[str] = "value"
-    upper: ClassVar[float] = math.inf
-    default_distribution: ClassVar[Any] = (0.0, 0.1)
+        def op_mult(u: list[float]) -> None:
+            noise, s = row_list(rng), self.scale
+            for i, x in zip(pos, noise):
+                u[i] = u[i] * ((x if s == 1.0 else x * s) + 1.0)
 
-    def __init__(self, distribution: Any = None, shared: bool = False,
-                 indices: Sequence[int] | None = None, *, mode: str = "reset",
-                 interval: Any = None, name: str | None = None) -> None:
-        super().__init__(indices, mode=mode, interval=interval, name=name)
-        d = make_distribution(self.default_distribution if distribution is None else distribution)
-        lo, hi = d.support()
-        if lo < 0 or hi > self.upper:
-            limit = "[0, inf)" if self.upper == math.inf else f"[0, {self.upper}]"
-            raise RandomizationError(f"{self.name}: {self.key} could reach [{lo}, {hi}], "
-                                     f"outside {limit}")
-        self.distribution, self.shared = d, shared
-        self.value = np.zeros(0)
-
-    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
-        if self.shared:
-            return {self.key: [d.sample(rng)] * self.size}
-        return {self.key: [d.sample(rng) for _ in range(self.size)]}
-
-    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        self.value = np.asarray(record[self.key], dtype=np.float64)
+        return op_mult
 
 
 @register("deadzone")
@@ -209,6 +144,21 @@ class Deadzone(EpisodeValueRandomizer):
                rng: np.random.Generator) -> np.ndarray:
         sel = action[self.idx]
         return self.put(action, np.where(np.abs(sel) < self.value, 0.0, sel))
+
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        if not self.listable:
+            return None
+        widths = list(zip(self.pos, column(self.value, self.size)))
+        if all(w <= 0.0 for _, w in widths):  # |u| < 0 never holds
+            return skip
+
+        def op(u: list[float]) -> None:
+            for i, w in widths:
+                if abs(u[i]) < w:
+                    u[i] = 0.0
+
+        return op
 
 
 @register("backlash")
@@ -235,6 +185,7 @@ class Backlash(EpisodeValueRandomizer):
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
         self._y = np.zeros(self.size)
+        self._y_list = [0.0] * self.size  # the fast path's gear position
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)
@@ -250,6 +201,28 @@ class Backlash(EpisodeValueRandomizer):
         edge += self.value
         np.minimum(y, edge, out=y)
         return self.put(action, y.copy())
+
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        if not self.listable:
+            return None
+        gaps = column(self.value, self.size)
+        if self.mode != "interval" and all(g == 0.0 for g in gaps):
+            return skip  # y = clip(y, u, u) = u (an interval firing could need y: kept then)
+        y = self._y_list
+        terms = list(enumerate(zip(self.pos, column(self._half, self.size), gaps)))
+
+        def op(u: list[float]) -> None:
+            if ctx.step == 0:
+                y[:] = [0.0] * len(y)
+            for j, (i, half, gap) in terms:  # np.maximum / np.minimum: ties give the edge
+                edge = u[i] - half
+                yj = y[j]
+                yj = yj if yj > edge else edge
+                edge = edge + gap
+                y[j] = u[i] = yj if yj < edge else edge
+
+        return op
 
 
 @register("saturation")
@@ -290,6 +263,20 @@ class Saturation(EpisodeValueRandomizer):
     def action(self, action: np.ndarray, ctx: RandomizationContext,
                rng: np.random.Generator) -> np.ndarray:
         return self.put(action, np.minimum(np.maximum(action[self.idx], self._lo), self._hi))
+
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        if not self.listable:
+            return None
+        bounds = list(zip(self.pos, column(self._lo, self.size), column(self._hi, self.size)))
+
+        def op(u: list[float]) -> None:
+            for i, lo, hi in bounds:  # ties give the bound, as np.maximum / np.minimum
+                x = u[i]
+                x = x if x > lo else lo
+                u[i] = x if x < hi else hi
+
+        return op
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)

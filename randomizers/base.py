@@ -15,11 +15,15 @@ hook                      when
 ``on_substep(robot)``     before every physics sub-step (SimRobot only)
 ``action(u, ctx, rng)``   transform the command on its way to the actuators
 ``observation(y, ctx, rng)``  transform a measurement on its way to the policy
+``compile_action``,       optional fast path, at every reset: ``action`` /
+``compile_observation``   ``observation`` for this episode as a list op
+                          (:mod:`randomizers.fastpath`)
 ========================  ==================================================
 
 ``sample`` and ``apply`` are separate so that everything sampled for an
 episode is a record in ``info["randomization"]`` and the episode can be
-replayed with exactly the same values.
+replayed with exactly the same values. Per-step randomness comes from the
+``rng`` the hooks are given (the episode's stream), so a replay repeats it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from s2r.errors import ConfigError
 if TYPE_CHECKING:
     import gymnasium as gym
 
+    from randomizers.fastpath import ListOp
     from randomizers.target import ParameterTarget
     from s2r.sim import SimRobot
 
@@ -200,6 +205,19 @@ class Randomizer:
     def observation(self, values: np.ndarray, ctx: RandomizationContext,
                     rng: np.random.Generator) -> np.ndarray:
         return values
+
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        """Optional fast path: :meth:`action` for this episode as a list op that changes the
+        command (Python floats) in place with exactly the same results, or
+        ``fastpath.skip`` if it changes nothing this episode; ``None`` (the default):
+        the generic hook runs (on an array)."""
+        return None
+
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        """Optional fast path of :meth:`observation`, as :meth:`compile_action`."""
+        return None
 
     def close(self, ctx: RandomizationContext) -> None:
         """Undo what outlives the env (hooks installed on a robot, ...)."""

@@ -23,8 +23,8 @@ from randomizers.base import Randomizer
 
 #: modules in the order their sections appear (others follow, alphabetically)
 ORDER = ("randomizers.physics", "randomizers.actuation", "randomizers.timing",
-         "randomizers.sensing", "randomizers.perturbations", "randomizers.visual",
-         "randomizers.adr")
+         "randomizers.dropout", "randomizers.sensing", "randomizers.perturbations",
+         "randomizers.visual", "randomizers.adr")
 COMMON = ("interval", "name")
 HEADER = """# Randomizer reference
 

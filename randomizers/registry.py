@@ -43,7 +43,8 @@ def register(name: str) -> Callable[[R], R]:
 
 def _load_builtins() -> None:
     import randomizers.physics  # noqa: F401
-    for module in ("actuation", "timing", "sensing", "perturbations", "visual", "adr"):
+    for module in ("actuation", "timing", "dropout", "sensing", "perturbations", "visual",
+                   "adr"):
         try:
             __import__(f"randomizers.{module}")
         except ModuleNotFoundError as err:

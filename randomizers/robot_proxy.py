@@ -5,6 +5,14 @@ command on its way to the actuators and sensing randomizers change what the
 task measures. The controller's command (clipped to the actuator limits) is
 what ``act`` returns, as on hardware, where the actuators' imperfections are
 invisible to the host.
+
+The per-step path is kept lean (a bare SimRobot step is ~40 us, a NumPy call
+on a few values ~1 us). With ``fast`` (the default), :meth:`compile` turns the
+transforms into this episode's list ops (:mod:`randomizers.fastpath`); on a
+robot with ``set_filters`` (SimRobot) they run inside the robot's own step and
+``act``, ``observe`` and ``reset`` are the robot's, so the proxy itself costs
+nothing. ``fast=False`` runs every transform's generic NumPy hook (the
+reference the fast path is tested against).
 """
 
 from __future__ import annotations
@@ -15,15 +23,20 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, Randomizer
+from randomizers.fastpath import ListOp, chain, compile_ops
 from s2r.robot import Observation, Robot
 
 
 class RandomizedRobot:
     """Forwards everything to ``robot``; transforms ``act`` inputs and ``observe`` outputs.
 
-    The per-step path is kept lean (a bare SimRobot step is ~40 us): the
-    command is clipped with Python floats (small-array NumPy calls cost ~1 us
-    each), and without actuation transforms ``act`` is the robot's own.
+    Args:
+        robot: the robot to wrap.
+        actors: randomizers that transform commands.
+        sensors: randomizers that transform measurements.
+        ctx: their context.
+        rng: returns the episode's step generator.
+        fast: compile the transforms to list ops (see the module docstring).
 
     >>> import numpy as np
     >>> from s2r.sim import SimRobot
@@ -38,9 +51,11 @@ class RandomizedRobot:
     """
 
     def __init__(self, robot: Robot, actors: Sequence[Randomizer], sensors: Sequence[Randomizer],
-                 ctx: RandomizationContext, rng: Callable[[], np.random.Generator]) -> None:
+                 ctx: RandomizationContext, rng: Callable[[], np.random.Generator],
+                 fast: bool = True) -> None:
         self.robot = robot
         self.spec = robot.spec
+        self.fast = fast
         self._actors = list(actors)
         self._sensors = list(sensors)
         self._ctx = ctx
@@ -50,24 +65,62 @@ class RandomizedRobot:
         low, high = self.spec.action_low, self.spec.action_high
         zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
         self._limits = list(zip(low.tolist(), high.tolist(), zero.tolist()))
-        if not self._actors:
-            self.act = robot.act  # type: ignore[method-assign]  # clips and returns the same
+        self._in_robot = fast and callable(getattr(robot, "set_filters", None))
+        self._act_op: ListOp | None = None
+        self._obs_op: ListOp | None = None
+        self._compiled = False  # compiled at the first reset (after the first sampling)
 
     def __getattr__(self, name: str) -> Any:  # get/set/params/... of the SimRobot
         return getattr(self.robot, name)
 
+    def compile(self) -> None:
+        """Build this episode's pipelines (RandomizedEnv calls it after every sampling)."""
+        if not self.fast:
+            self.act = self._act_arrays if self._actors else self.robot.act  # type: ignore[method-assign]
+            return
+        rng, ctx = self._rng(), self._ctx
+        self._compiled = True
+        self._act_op = chain(compile_ops(self._actors, "action", ctx, rng))
+        self._obs_op = chain(compile_ops(self._sensors, "observation", ctx, rng))
+        if self._in_robot:  # the robot runs them in its own step
+            self.robot.set_filters(self._act_op, self._obs_op)  # type: ignore[attr-defined]
+            self.act = self.robot.act  # type: ignore[method-assign]
+            self.observe = self.robot.observe  # type: ignore[method-assign]
+            self.reset = self.robot.reset  # type: ignore[method-assign]
+            return
+        self.act = self._act_lists if self._act_op else self.robot.act  # type: ignore[method-assign]
+
+    def detach(self) -> None:
+        """Take the transforms out of the robot (when the wrapper closes)."""
+        if self._in_robot and getattr(self.robot, "client", 0) >= 0:
+            self.robot.set_filters(None, None)  # type: ignore[attr-defined]
+
     def reset(self, q: Any = None, qd: Any = None) -> Observation:
+        if self.fast and not self._compiled:
+            self.compile()
+            return self.reset(q, qd)
         self.robot.reset(q, qd)
         return self.observe()
 
-    def _clip(self, action: Any) -> np.ndarray:
+    def _clip(self, action: Any) -> list[float]:
         """``spec.clip_action`` (NaN -> its clipped 0), with Python floats for speed."""
         values = np.asarray(action, dtype=np.float64).reshape(len(self._limits)).tolist()
-        return np.array([lo if x < lo else hi if x > hi else x if x == x else z
-                         for x, (lo, hi, z) in zip(values, self._limits)])
+        return [lo if x < lo else hi if x > hi else x if x == x else z
+                for x, (lo, hi, z) in zip(values, self._limits)]
 
-    def act(self, action: Any) -> np.ndarray:
+    def act(self, action: Any) -> np.ndarray:  # replaced by compile()
+        self.compile()
+        return self.act(action)
+
+    def _act_lists(self, action: Any) -> np.ndarray:
         command = self._clip(action)
+        u = list(command)
+        self._act_op(u)  # type: ignore[misc]
+        self.robot.act(np.array(u))
+        return np.array(command)
+
+    def _act_arrays(self, action: Any) -> np.ndarray:
+        command = np.array(self._clip(action))
         u = command
         rng, ctx = self._rng(), self._ctx
         for r in self._actors:
@@ -76,14 +129,23 @@ class RandomizedRobot:
         return command
 
     def observe(self) -> Observation:
+        if self.fast and not self._compiled:
+            self.compile()
+            return self.observe()
         obs = self.robot.observe()
         if not self._sensors:
             return obs
-        values = np.concatenate((obs.q, obs.qd, obs.sensors))
-        rng, ctx = self._rng(), self._ctx
-        for r in self._sensors:
-            values = r.observation(values, ctx, rng)
-        return Observation(obs.t, values[self._q], values[self._qd], values[self._s], obs.status)
+        if self.fast:
+            values = obs.q.tolist() + obs.qd.tolist() + obs.sensors.tolist()
+            if self._obs_op is not None:
+                self._obs_op(values)
+            array = np.array(values)
+        else:
+            array = np.concatenate((obs.q, obs.qd, obs.sensors))
+            rng, ctx = self._rng(), self._ctx
+            for r in self._sensors:
+                array = r.observation(array, ctx, rng)
+        return Observation(obs.t, array[self._q], array[self._qd], array[self._s], obs.status)
 
     def close(self) -> None:
         self.robot.close()

@@ -8,93 +8,33 @@ observation vector (channel ``all``). Every randomizer takes ``channel``
 (``q``, ``qd``, ``sensors`` or ``all``) and optional ``indices`` within it
 (see :meth:`~randomizers.base.Layout.select`).
 
-Per-episode values (a bias, a drift rate, a dropout rate) come from
-:meth:`sample` and are recorded; per-step draws come from the episode's step
-generator. Randomizers with state (drift here; ``observation_delay`` and
-``observation_dropout`` in :mod:`randomizers.timing`) restart it when an
-episode starts. ``scale`` (curricula, 0..1) shrinks sampled ranges towards
-their centre and noise towards zero. The examples use Gymnasium's Pendulum-v1
+Per-episode values (a bias, a drift rate) come from :meth:`sample` and are
+recorded; per-step draws come in blocks from the episode's step generator
+(:class:`~randomizers.fastpath.StepDraws`). Randomizers with state (drift
+here; ``observation_delay`` in :mod:`randomizers.timing`,
+``observation_dropout`` in :mod:`randomizers.dropout`) restart it when an
+episode starts. Each has a fast path on Python floats with the same results
+(:mod:`randomizers.fastpath`). ``scale`` (curricula, 0..1) shrinks sampled
+ranges towards their centre and noise towards zero. The examples use Gymnasium's Pendulum-v1
 (observation ``[cos, sin, velocity]``), an env that knows nothing of s2r.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from math import copysign
+from typing import Any
 
 import numpy as np
 
-from randomizers.base import RandomizationContext, RandomizationError, Randomizer
-from randomizers.distributions import Distribution, make_distribution
+from randomizers.base import RandomizationContext, RandomizationError
+from randomizers.distributions import make_distribution
+from randomizers.fastpath import EXACT, MAGIC, ListOp, StepDraws, add_at, rint
 from randomizers.registry import register
+from randomizers.transforms import CHANNELS, SensorRandomizer, column, per_element
 
-CHANNELS = ("q", "qd", "sensors", "all")
-
-
-def per_element(value: float | Sequence[float], size: int, who: str, what: str
-                ) -> float | np.ndarray:
-    """A number or one value per selected element (checked >= 0): a float, or an array."""
-    arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
-    if arr.size not in (1, size):
-        raise RandomizationError(f"{who}: {what} has {arr.size} values for {size} element(s)")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise RandomizationError(f"{who}: {what} must be finite and >= 0, got {value}")
-    return float(arr[0]) if arr.size == 1 else arr
-
-
-class SensorRandomizer(Randomizer):
-    """Base class of measurement transforms.
-
-    Args:
-        channel: ``q``, ``qd``, ``sensors`` or ``all`` (envs that are not s2r
-            tasks: ``all``, their observation vector).
-        indices: positions within the channel (default: the whole channel).
-    """
-
-    transforms_observation = True
-    #: keeps state within an episode (restarted when ``apply`` runs at step 0)
-    stateful: ClassVar[bool] = False
-
-    def __init__(self, channel: str = "all", indices: Sequence[int] | None = None, *,
-                 mode: str = "reset", interval: Any = None, name: str | None = None) -> None:
-        super().__init__(mode=mode, interval=interval, name=name)
-        if channel not in CHANNELS:
-            raise RandomizationError(f"{self.name}: channel '{channel}' unknown (known: "
-                                     f"{', '.join(CHANNELS)})")
-        if self.stateful and mode == "startup":
-            raise RandomizationError(f"{self.name}: keeps state per episode; use mode reset "
-                                     "or interval, not startup")
-        self.channel = channel
-        self.indices = None if indices is None else [int(i) for i in indices]
-        self.scale = 1.0  # curricula: 0 = centre of the range / no noise, 1 = as configured
-        self.idx: Any = slice(0, 0)
-        self.size = 0
-        self._fresh = True
-
-    def bind(self, ctx: RandomizationContext) -> None:
-        try:
-            idx = ctx.layout.select(self.channel, self.indices)
-        except RandomizationError as err:
-            raise RandomizationError(f"{self.name}: {err.message}") from None
-        if len(idx) == 0:
-            raise RandomizationError(f"{self.name}: channel '{self.channel}' selects nothing "
-                                     "on this env (envs that are not s2r tasks have only 'all')")
-        contiguous = len(idx) == 1 or bool(np.all(np.diff(idx) == 1))
-        self.idx = slice(int(idx[0]), int(idx[-1]) + 1) if contiguous and idx[0] >= 0 else idx
-        self.size = len(idx)
-        self._buf = np.empty(self.size)
-
-    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        self.load(record)
-        if ctx.step == 0:  # at a reset (interval firings mid-episode keep the state)
-            self._fresh = True
-
-    def load(self, record: Mapping[str, Any]) -> None:
-        """Take this episode's values from a record."""
-
-    def _draws(self, dist: Distribution, shared: bool, rng: np.random.Generator) -> list[float]:
-        d = dist if self.scale == 1.0 else dist.widened(self.scale)
-        return [d.sample(rng)] * self.size if shared else [d.sample(rng) for _ in range(self.size)]
+__all__ = ["CHANNELS", "ObservationBias", "ObservationDrift", "ObservationNoise",
+           "Quantization", "SensorRandomizer", "per_element"]
 
 
 @register("observation_noise")
@@ -127,21 +67,27 @@ class ObservationNoise(SensorRandomizer):
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
         self.amplitude = per_element(self._amplitude, self.size, self.name, "amplitude")
+        # drawn in blocks from the episode's stream (randomizers.fastpath)
+        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
+                               self.amplitude)
 
     def observation(self, values: np.ndarray, ctx: RandomizationContext,
                     rng: np.random.Generator) -> np.ndarray:
-        buf = self._buf
-        if self.kind == "gaussian":
-            rng.standard_normal(out=buf)
-        else:
-            rng.random(out=buf)
-            buf *= 2.0
-            buf -= 1.0
-        buf *= self.amplitude
-        if self.scale != 1.0:
-            buf *= self.scale
-        values[self.idx] += buf
+        noise = self.draws.row(rng)
+        values[self.idx] += noise if self.scale == 1.0 else noise * self.scale
         return values
+
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        if not self.listable:
+            return None
+        row_list, add = self.draws.row_list, add_at(self.pos)
+
+        def op(v: list[float]) -> None:
+            noise, s = row_list(rng), self.scale
+            add(v, noise if s == 1.0 else [x * s for x in noise])
+
+        return op
 
 
 @register("observation_bias")
@@ -179,6 +125,17 @@ class ObservationBias(SensorRandomizer):
                     rng: np.random.Generator) -> np.ndarray:
         values[self.idx] += self.bias
         return values
+
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        if not self.listable:
+            return None
+        add, bias = add_at(self.pos), column(self.bias, self.size)
+
+        def op(v: list[float]) -> None:
+            add(v, bias)
+
+        return op
 
 
 @register("observation_drift")
@@ -226,7 +183,9 @@ class ObservationDrift(SensorRandomizer):
         super().bind(ctx)
         self.std = per_element(self._std, self.size, self.name, "std")
         self._d = np.zeros(self.size)
+        self._d_list = [0.0] * self.size  # the fast path's offset
         self.rate = np.zeros(self.size)
+        self.draws = StepDraws(self.size, "normal", self.std)  # increments, in blocks
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         return {"rate": self._draws(self.rate_distribution, self.shared, rng)}
@@ -236,20 +195,37 @@ class ObservationDrift(SensorRandomizer):
 
     def observation(self, values: np.ndarray, ctx: RandomizationContext,
                     rng: np.random.Generator) -> np.ndarray:
-        d, buf = self._d, self._buf
+        d = self._d
         if self._fresh:
             d.fill(0.0)
             self._fresh = False
         if self.reversion:
             d *= 1.0 - self.reversion
         d += self.rate
-        rng.standard_normal(out=buf)
-        buf *= self.std
-        if self.scale != 1.0:
-            buf *= self.scale
-        d += buf
+        step = self.draws.row(rng)
+        d += step if self.scale == 1.0 else step * self.scale
         values[self.idx] += d
         return values
+
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        if not self.listable:
+            return None
+        d, row_list, keep = self._d_list, self.draws.row_list, 1.0 - self.reversion
+        terms = list(enumerate(zip(self.pos, column(self.rate, self.size))))
+
+        def op(v: list[float]) -> None:
+            if self._fresh:
+                d[:] = [0.0] * len(d)
+                self._fresh = False
+            step, s = row_list(rng), self.scale
+            for j, (i, rate) in terms:
+                x = d[j] * keep if self.reversion else d[j]
+                x += rate
+                d[j] = x = x + (step[j] if s == 1.0 else step[j] * s)
+                v[i] += x
+
+        return op
 
 
 @register("quantization")
@@ -296,3 +272,17 @@ class Quantization(SensorRandomizer):
         buf *= self.resolution
         values[self.idx] = buf
         return values
+
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        if not self.listable:
+            return None
+        terms = list(zip(self.pos, column(self.resolution, self.size)))
+
+        def op(v: list[float]) -> None:
+            for i, r in terms:  # np.rint inlined for the usual range (fastpath.rint)
+                x = v[i] / r
+                x = copysign((x + MAGIC) - MAGIC, x) if -EXACT < x < EXACT else rint(x)
+                v[i] = x * r
+
+        return op

@@ -1,18 +1,18 @@
-"""Timing randomizers: late and stale data.
+"""Timing randomizers: late data.
 
 - ``action_delay``: commands reach the actuators late;
-- ``observation_delay``: measurements reach the policy late;
-- ``observation_dropout``: a measurement is lost and the previous one is
-  delivered again.
+- ``observation_delay``: measurements reach the policy late.
+
+(Lost measurements, ``observation_dropout``, are in :mod:`randomizers.dropout`.)
 
 The delays keep a per-episode ring buffer of whole control steps,
-preallocated at bind time, so the per-step cost is two row copies. On an s2r
-task on a SimRobot, ``action_delay`` given in seconds instead sets the
-robot's ``delay.action`` parameter, which acts at physics sub-step
-resolution; for a sub-step measurement delay, randomize the
-``delay.observation`` parameter with a ``parameters`` randomizer. ``scale``
-(curricula, 0..1) shrinks the delay ranges towards their centre and the
-dropout probability towards zero.
+preallocated at bind time, so the per-step cost is two row copies (a delay
+of 0 steps costs nothing on the fast path). On an s2r task on a SimRobot,
+``action_delay`` given in seconds instead sets the robot's ``delay.action``
+parameter, which acts at physics sub-step resolution; for a sub-step
+measurement delay, randomize the ``delay.observation`` parameter with a
+``parameters`` randomizer. ``scale`` (curricula, 0..1) shrinks the delay
+ranges towards their centre.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from randomizers.actuation import ActionRandomizer
 from randomizers.base import RandomizationContext, RandomizationError
-from randomizers.distributions import make_distribution
+from randomizers.fastpath import ListOp, skip, span
 from randomizers.registry import register
-from randomizers.sensing import SensorRandomizer
+from randomizers.transforms import ActionRandomizer, SensorRandomizer
 
 
 def _steps_range(spec: int | Sequence[int], who: str) -> tuple[int, int]:
@@ -134,6 +133,8 @@ class ActionDelay(ActionRandomizer):
             round(self.high / ctx.control_period)
         self._buf = np.zeros((k_max + 1, self.size))
         self._t = 0
+        self._ring: list[list[float]] = [[]] * (k_max + 1)  # the fast path's queue
+        self._t_list = 0
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         if self.unit == "steps":
@@ -162,6 +163,33 @@ class ActionDelay(ActionRandomizer):
         buf[self._t % n] = action[self.idx]
         self._t += 1
         return self.put(action, buf[(self._t - 1 - self.k) % n].copy())
+
+    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
+                       ) -> ListOp | None:
+        if self.path == "substep":
+            return skip
+        if not self.listable:
+            return None
+        if self.k == 0 and self.mode != "interval":
+            return skip  # the queue hands back each command at once
+        ring, pos, k, n, fill = self._ring, self.pos, self.k, len(self._ring), self.fill
+        run = span(pos) or slice(0, 0)  # rows are replaced, never changed
+
+        def op(u: list[float]) -> None:
+            if ctx.step == 0:  # a new episode: empty queue
+                ring[:] = [[fill] * len(pos)] * n
+                self._t_list = 0
+            t = self._t_list
+            self._t_list = t + 1
+            if run.stop:
+                ring[t % n] = u[run]
+                u[run] = ring[(t - k) % n]
+                return
+            ring[t % n] = [u[i] for i in pos]
+            for i, x in zip(pos, ring[(t - k) % n]):
+                u[i] = x
+
+        return op
 
     def close(self, ctx: RandomizationContext) -> None:
         if self.path == "substep" and ctx.robot is not None and ctx.robot.client >= 0:
@@ -199,6 +227,8 @@ class ObservationDelay(SensorRandomizer):
         super().bind(ctx)
         self._ring = np.zeros((self.high + 1, self.size))
         self._t = 0
+        self._rows: list[list[float]] = [[]] * (self.high + 1)  # the fast path's ring
+        self._t_list = 0
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         return {"steps": _draw_steps(self.low, self.high, self.scale, rng)}
@@ -219,60 +249,28 @@ class ObservationDelay(SensorRandomizer):
         self._t += 1
         return values
 
+    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
+                            ) -> ListOp | None:
+        if not self.listable:
+            return None
+        if self.k == 0 and self.mode != "interval":
+            return skip  # the ring hands back each measurement at once
+        rows, pos, k, n = self._rows, self.pos, self.k, len(self._rows)
+        run = span(pos) or slice(0, 0)  # rows are replaced, never changed
 
-@register("observation_dropout")
-class ObservationDropout(SensorRandomizer):
-    """Lost measurements: with probability ``p`` the previous value is delivered again.
+        def op(v: list[float]) -> None:
+            row = v[run] if run.stop else [v[i] for i in pos]
+            if self._fresh:
+                rows[:] = [row] * n
+                self._t_list = 0
+                self._fresh = False
+            t = self._t_list
+            rows[t % n] = row
+            self._t_list = t + 1
+            if run.stop:
+                v[run] = rows[(t - k) % n]
+                return
+            for i, x in zip(pos, rows[(t - k) % n]):
+                v[i] = x
 
-    Args:
-        probability: ``p`` in [0, 1]: a number, or a distribution drawn per episode.
-        together: drop all selected elements together (one lost packet) instead
-            of each independently.
-
-    >>> import gymnasium as gym
-    >>> from randomizers.wrapper import RandomizedEnv
-    >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [ObservationDropout(0.1, together=True)])
-    >>> obs, _ = env.reset(seed=0)     # then 10 % of the steps repeat the previous obs
-    """
-
-    stateful = True
-
-    def __init__(self, probability: Any = 0.05, together: bool = False, channel: str = "all",
-                 indices: Sequence[int] | None = None, *, mode: str = "reset",
-                 interval: Any = None, name: str | None = None) -> None:
-        super().__init__(channel, indices, mode=mode, interval=interval, name=name)
-        self.distribution = make_distribution(probability)
-        lo, hi = self.distribution.support()
-        if not 0.0 <= lo <= hi <= 1.0:
-            raise RandomizationError(f"{self.name}: probability could reach [{lo}, {hi}], "
-                                     "outside [0, 1]")
-        self.together = together
-        self.p = 0.0
-
-    def bind(self, ctx: RandomizationContext) -> None:
-        super().bind(ctx)
-        self._prev = np.zeros(self.size)
-        self._keep = np.ones(self.size, dtype=bool)
-
-    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        return {"p": self.distribution.sample(rng) * self.scale}
-
-    def load(self, record: Mapping[str, Any]) -> None:
-        self.p = float(record["p"])
-
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        fresh = values[self.idx]
-        if self._fresh:  # the first measurement of an episode always arrives
-            self._prev[:] = fresh
-            self._fresh = False
-            return values
-        if self.together:
-            if rng.random() >= self.p:
-                self._prev[:] = fresh
-        else:
-            rng.random(out=self._buf)
-            np.greater_equal(self._buf, self.p, out=self._keep)
-            np.copyto(self._prev, fresh, where=self._keep)
-        values[self.idx] = self._prev
-        return values
+        return op

@@ -47,11 +47,15 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         seed: seed of this env's randomization stream (``None``: fresh entropy).
         target: the physics parameters to act on, for envs that are not s2r tasks.
         control_period: seconds per ``step`` for envs that are not s2r tasks.
+        fast: on an s2r task, run the command and measurement transforms as this
+            episode's compiled list ops inside the robot's step (same results;
+            ``False``: every transform's generic NumPy hook, see
+            :mod:`randomizers.fastpath`).
     """
 
     def __init__(self, env: gym.Env[Any, Any], randomizers: Sequence[Randomizer], *,
                  seed: int | None = None, target: ParameterTarget | None = None,
-                 control_period: float | None = None) -> None:
+                 control_period: float | None = None, fast: bool = True) -> None:
         super().__init__(env)
         self.randomizers = list(randomizers)
         names = [r.name for r in self.randomizers]
@@ -99,10 +103,12 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         # transforms the wrapper applies itself (envs that are not s2r tasks; else the proxy)
         self._env_actors = self._actors if self._task is None else []
         self._env_sensors = self._sensors if self._task is None else []
+        self._plain = not (self._env_actors or self._env_sensors or self._steppers
+                           or self._interval)
         self._proxy: RandomizedRobot | None = None
         if self._task is not None and (self._actors or self._sensors):
             self._proxy = RandomizedRobot(self._task.robot, self._actors, self._sensors, self.ctx,
-                                          lambda: self._step_rng)
+                                          lambda: self._step_rng, fast=fast)
             self._task.robot = self._proxy
         if sim is not None:
             for r in self.randomizers:
@@ -140,6 +146,8 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self._interval_rngs = {i: np.random.default_rng([episode_seed, i]) for i in self._interval}
         self._countdown = {i: self.randomizers[i].interval.next_period(  # type: ignore[union-attr]
             ctx.control_period, self._interval_rngs[i]) for i in self._interval}
+        if self._proxy is not None:  # this episode's pipelines, with its values and stream
+            self._proxy.compile()
         obs, info = self.env.reset(seed=seed, options=options or None)
         if self._env_sensors:
             obs = self._transform_obs(obs)
@@ -150,6 +158,10 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
     # ------------------------------------------------------------------- step
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         ctx = self.ctx
+        if self._plain:  # nothing to do here per step (transforms, if any, run in the robot)
+            result = self.env.step(action)
+            ctx.step += 1
+            return result
         if self._env_actors:
             action = np.asarray(action, dtype=np.float64)
             for r in self._env_actors:
@@ -175,6 +187,8 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
             rec = r.sample(ctx, rng)
             r.apply(ctx, rec)
             info.setdefault("randomization_interval", {})[r.name] = rec
+            if self._proxy is not None and (r.transforms_action or r.transforms_observation):
+                self._proxy.compile()
             self._countdown[i] = r.interval.next_period(ctx.control_period,  # type: ignore[union-attr]
                                                         rng)
 
@@ -206,5 +220,6 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                 robot.remove_substep_hook(r.on_substep)
             r.close(self.ctx)
         if self._proxy is not None and self._task is not None:
+            self._proxy.detach()
             self._task.robot = self._proxy.robot
         super().close()

@@ -97,8 +97,9 @@ def _load_torch(path: str, task: str | None, obs_dim: int | None) -> Policy:
             warnings.simplefilter("ignore")
             blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # junk bytes, pickles with code, truncated files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise PolicyError(f"not an s2r policy file: {first[:160]}", where=path) from None
+        kind = ("it holds code, which is never run" if "weights_only" in str(err).lower()
+                else f"it is not a torch file ({type(err).__name__})")
+        raise PolicyError(f"not an s2r policy file: {kind}", where=path) from None
     meta = blob.get("meta") if isinstance(blob, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PolicyError("not an s2r policy file (save it with s2r.policy.save_policy)",

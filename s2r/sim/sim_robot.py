@@ -47,6 +47,8 @@ from s2r.sim.relevance import inert_inertial_parameters
 from s2r.sim.urdf import UrdfModel
 
 SubstepHook = Callable[["SimRobot"], None]
+#: changes a list of Python floats in place (see :meth:`SimRobot.set_filters`)
+ListFilter = Callable[[list[float]], None]
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 _AXES = ("x", "y", "z")
@@ -73,6 +75,8 @@ class SimRobot(RobotBase):
         self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-")
         self._urdf = UrdfModel(self.description.urdf_path)
         self._substep_hooks: list[SubstepHook] = []
+        self._command_filter: ListFilter | None = None
+        self._measurement_filter: ListFilter | None = None
         self._com: dict[str, list[float]] = {}
         self.body = -1
         self.plane: int | None = None
@@ -92,6 +96,9 @@ class SimRobot(RobotBase):
                 nominal, units, self.description.parameters, self.description.source)
             self._set_many(self.params.nominal(), check=False)
             self.spec = self._build_spec()
+            zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
+            self._limits = list(zip(self.spec.action_low.tolist(),
+                                    self.spec.action_high.tolist(), zero.tolist()))
             if params:
                 self.set_params(params)
             self.reset()
@@ -156,7 +163,7 @@ class SimRobot(RobotBase):
         names = [jc.name for jc in self.description.joints]
         self._act_slots = [names.index(a.joint) for a in self.actuators]
         self._act_joint_ids = [self._joints[a.joint] for a in self.actuators]
-        self._command = np.zeros(len(self.actuators))
+        self._command: Sequence[float] = [0.0] * len(self.actuators)
         self._forces = [0.0] * len(self.actuators)
         self._sensor_slots = []
         for name in self.description.sensors:
@@ -422,6 +429,20 @@ class SimRobot(RobotBase):
             raise RobotError(f"no joint named '{joint}' (joints: {sorted(self._joints)})")
         return self._joints[joint]
 
+    def set_filters(self, command: ListFilter | None = None,
+                    measurement: ListFilter | None = None) -> None:
+        """Transform every command and every measurement in the robot's own step (``None``: none).
+
+        ``command(u)`` changes the clipped command (a list of Python floats, one per
+        actuator) in place before it goes to the actuators; the result is clipped to the
+        actuator limits again and :meth:`act` still returns the controller's clipped
+        command. ``measurement(values)`` changes ``[*q, *qd, *sensors]`` (a fresh list of
+        Python floats) in place before :meth:`observe` returns it. Randomizers install
+        their per-step transforms here (``randomizers.robot_proxy``): on floats, in the
+        hot path, they cost a fraction of the NumPy calls a separate pass would.
+        """
+        self._command_filter, self._measurement_filter = command, measurement
+
     def reset(self, q: Iterable[float] | None = None,
               qd: Iterable[float] | None = None) -> Observation:
         """Put the joints in the given state (zeros by default) and restart time."""
@@ -439,31 +460,43 @@ class SimRobot(RobotBase):
             self._apply_coulomb(jc.name)
         self._t = 0.0
         self._t_tick = 0.0
-        self._command = np.zeros(len(self.actuators))
+        self._command = [0.0] * len(self.actuators)
         self._forces = [a.drive(0.0) for a in self.actuators]
-        self._pending: deque[tuple[float, np.ndarray]] = deque()
+        self._pending: deque[tuple[float, Sequence[float]]] = deque()
         self._read_state()
-        self._history: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
-        self._history.append((0.0, self._q.copy(), self._qd.copy(), self._sensors()))
+        self._history: deque[tuple[float, list[float], list[float], list[float]]] = deque()
+        self._history.append((0.0, self._q, self._qd, self._sensors()))
         return self.observe()
 
     def _read_state(self) -> None:
+        """The joint state as lists of Python floats (new lists: never changed in place)."""
         states = pb.getJointStates(self.body, self._joint_ids, physicsClientId=self.client)
-        self._q = np.array([s[0] for s in states])
-        self._qd = np.array([s[1] for s in states])
+        self._q = [s[0] for s in states]
+        self._qd = [s[1] for s in states]
 
-    def _sensors(self) -> np.ndarray:
+    def _sensors(self) -> list[float]:
         if not self._sensor_slots:
-            return _NO_SENSORS
+            return []
         qd, command, actuators, slots = self._qd, self._command, self.actuators, self._act_slots
-        return np.array([actuators[slot].current(command[slot], qd[slots[slot]])
-                         for slot in self._sensor_slots])
+        return [actuators[slot].current(command[slot], qd[slots[slot]])
+                for slot in self._sensor_slots]
 
     def act(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """Apply a command for one control period; return the command actually applied."""
         applied = self.spec.clip_action(action)
+        command: Sequence[float] = applied  # type: ignore[assignment]
+        if self._command_filter is not None:
+            u = applied.tolist()
+            self._command_filter(u)
+            if len(u) == 1:  # the usual single motor: no comprehension
+                (lo, hi, z), x = self._limits[0], u[0]
+                u[0] = lo if x < lo else hi if x > hi else x if x == x else z
+                command = u
+            else:
+                command = [lo if x < lo else hi if x > hi else x if x == x else z
+                           for x, (lo, hi, z) in zip(u, self._limits)]
         values = self._values
-        self._pending.append((self._t + values["delay.action"], applied))
+        self._pending.append((self._t + values["delay.action"], command))
         dt = values["world.timestep"]
         self._t_tick += values["world.control_period"]
         steps = max(1, round((self._t_tick - self._t) / dt))
@@ -472,8 +505,7 @@ class SimRobot(RobotBase):
             for _ in range(steps):
                 self._substep(dt, read=True)
                 if obs_delay > 0.0:
-                    self._history.append((self._t, self._q.copy(), self._qd.copy(),
-                                          self._sensors()))
+                    self._history.append((self._t, self._q, self._qd, self._sensors()))
             while len(self._history) > 1 and self._history[1][0] <= self._t - obs_delay + 1e-12:
                 self._history.popleft()
         else:  # the hot path: nothing needs the state between sub-steps
@@ -516,8 +548,15 @@ class SimRobot(RobotBase):
         """The measurement the controller receives now (``delay.observation`` old)."""
         if self._values["delay.observation"] > 0.0:
             t, q, qd, sensors = self._history[0]
-            return Observation(t, q.copy(), qd.copy(), sensors.copy())
-        return Observation(self._t, self._q, self._qd, self._sensors())  # fresh arrays each step
+        else:
+            t, q, qd, sensors = self._t, self._q, self._qd, self._sensors()
+        if self._measurement_filter is not None:
+            values = q + qd + sensors
+            self._measurement_filter(values)
+            n = len(q)
+            q, qd, sensors = values[:n], values[n:2 * n], values[2 * n:]
+        return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
+                           np.array(sensors) if sensors else _NO_SENSORS)
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""
