@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
-from randomizers.fastpath import ListOp, StepDraws, add_at, skip
+from randomizers.fastpath import SKIP, Fused, StepDraws
 from randomizers.registry import register
 from randomizers.transforms import (
     KINDS,
@@ -102,25 +102,15 @@ class ActionNoise(ActionRandomizer):
             return self.put(action, action[self.idx] * (noise + 1.0))
         return self.put(action, action[self.idx] + noise)
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        row_list, pos, add = self.draws.row_list, self.pos, add_at(self.pos)
-        if not self.multiplicative:
-
-            def op(u: list[float]) -> None:
-                noise, s = row_list(rng), self.scale
-                add(u, noise if s == 1.0 else [x * s for x in noise])
-
-            return op
-
-        def op_mult(u: list[float]) -> None:
-            noise, s = row_list(rng), self.scale
-            for i, x in zip(pos, noise):
-                u[i] = u[i] * ((x if s == 1.0 else x * s) + 1.0)
-
-        return op_mult
+        lines = ["$r = $row($rng)", "$s = $self.scale"]  # r * 1.0 is r: no branch on scale
+        for j, i in enumerate(self.pos):
+            lines.append(f"{x[i]} = {x[i]} * ($r[{j}] * $s + 1.0)" if self.multiplicative
+                         else f"{x[i]} = {x[i]} + $r[{j}] * $s")
+        return Fused(lines, {"row": self.draws.row_list, "rng": rng, "self": self}, self.pos)
 
 
 @register("deadzone")
@@ -145,20 +135,17 @@ class Deadzone(EpisodeValueRandomizer):
         sel = action[self.idx]
         return self.put(action, np.where(np.abs(sel) < self.value, 0.0, sel))
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        widths = list(zip(self.pos, column(self.value, self.size)))
-        if all(w <= 0.0 for _, w in widths):  # |u| < 0 never holds
-            return skip
-
-        def op(u: list[float]) -> None:
-            for i, w in widths:
-                if abs(u[i]) < w:
-                    u[i] = 0.0
-
-        return op
+        widths = column(self.value, self.size)
+        if all(w <= 0.0 for w in widths):  # |u| < 0 never holds
+            return SKIP
+        lines = []
+        for j, i in enumerate(self.pos):
+            lines += [f"if abs({x[i]}) < $w{j}:", f"    {x[i]} = 0.0"]
+        return Fused(lines, {f"w{j}": w for j, w in enumerate(widths)}, self.pos)
 
 
 @register("backlash")
@@ -202,27 +189,21 @@ class Backlash(EpisodeValueRandomizer):
         np.minimum(y, edge, out=y)
         return self.put(action, y.copy())
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
         gaps = column(self.value, self.size)
         if self.mode != "interval" and all(g == 0.0 for g in gaps):
-            return skip  # y = clip(y, u, u) = u (an interval firing could need y: kept then)
-        y = self._y_list
-        terms = list(enumerate(zip(self.pos, column(self._half, self.size), gaps)))
-
-        def op(u: list[float]) -> None:
-            if ctx.step == 0:
-                y[:] = [0.0] * len(y)
-            for j, (i, half, gap) in terms:  # np.maximum / np.minimum: ties give the edge
-                edge = u[i] - half
-                yj = y[j]
-                yj = yj if yj > edge else edge
-                edge = edge + gap
-                y[j] = u[i] = yj if yj < edge else edge
-
-        return op
+            return SKIP  # y = clip(y, u, u) = u (an interval firing could need y: kept then)
+        names: dict[str, Any] = {"ctx": ctx, "y": self._y_list, "zeros": [0.0] * self.size}
+        lines = ["if $ctx.step == 0:", "    $y[:] = $zeros"]  # a new episode: the gear at 0
+        for j, (i, half, gap) in enumerate(zip(self.pos, column(self._half, self.size), gaps)):
+            names[f"h{j}"], names[f"g{j}"] = half, gap
+            lines += [f"$e = {x[i]} - $h{j}", f"$v = $y[{j}]",  # np.maximum/minimum: ties -> e
+                      "$v = $v if $v > $e else $e", f"$e = $e + $g{j}",
+                      f"{x[i]} = $y[{j}] = $v if $v < $e else $e"]
+        return Fused(lines, names, self.pos)
 
 
 @register("saturation")
@@ -264,19 +245,17 @@ class Saturation(EpisodeValueRandomizer):
                rng: np.random.Generator) -> np.ndarray:
         return self.put(action, np.minimum(np.maximum(action[self.idx], self._lo), self._hi))
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        bounds = list(zip(self.pos, column(self._lo, self.size), column(self._hi, self.size)))
-
-        def op(u: list[float]) -> None:
-            for i, lo, hi in bounds:  # ties give the bound, as np.maximum / np.minimum
-                x = u[i]
-                x = x if x > lo else lo
-                u[i] = x if x < hi else hi
-
-        return op
+        names, lines = {}, []
+        for j, (i, lo, hi) in enumerate(zip(self.pos, column(self._lo, self.size),
+                                            column(self._hi, self.size))):
+            names[f"lo{j}"], names[f"hi{j}"] = lo, hi  # ties give the bound, as NumPy's
+            lines += [f"{x[i]} = {x[i]} if {x[i]} > $lo{j} else $lo{j}",
+                      f"{x[i]} = {x[i]} if {x[i]} < $hi{j} else $hi{j}"]
+        return Fused(lines, names, self.pos)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)

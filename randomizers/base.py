@@ -15,9 +15,9 @@ hook                      when
 ``on_substep(robot)``     before every physics sub-step (SimRobot only)
 ``action(u, ctx, rng)``   transform the command on its way to the actuators
 ``observation(y, ctx, rng)``  transform a measurement on its way to the policy
-``compile_action``,       optional fast path, at every reset: ``action`` /
-``compile_observation``   ``observation`` for this episode as a list op
-                          (:mod:`randomizers.fastpath`)
+``fuse_action``,          optional fast path, at every reset: what ``action``
+``fuse_observation``      / ``observation`` do this episode, as Python
+                          statements (:mod:`randomizers.fastpath`)
 ========================  ==================================================
 
 ``sample`` and ``apply`` are separate so that everything sampled for an
@@ -28,7 +28,7 @@ replayed with exactly the same values. Per-step randomness comes from the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,7 +39,7 @@ from s2r.errors import ConfigError
 if TYPE_CHECKING:
     import gymnasium as gym
 
-    from randomizers.fastpath import ListOp
+    from randomizers.fastpath import Fused
     from randomizers.target import ParameterTarget
     from s2r.sim import SimRobot
 
@@ -206,17 +206,17 @@ class Randomizer:
                     rng: np.random.Generator) -> np.ndarray:
         return values
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
-        """Optional fast path: :meth:`action` for this episode as a list op that changes the
-        command (Python floats) in place with exactly the same results, or
-        ``fastpath.skip`` if it changes nothing this episode; ``None`` (the default):
-        the generic hook runs (on an array)."""
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
+        """Optional fast path: what :meth:`action` does this episode, as statements on the
+        command's elements (local variables named ``x[i]``) with exactly the same results
+        (see :class:`~randomizers.fastpath.Fused`), or ``fastpath.SKIP`` if it changes
+        nothing this episode; ``None`` (the default): the generic hook runs (on an array)."""
         return None
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
-        """Optional fast path of :meth:`observation`, as :meth:`compile_action`."""
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
+        """Optional fast path of :meth:`observation`, as :meth:`fuse_action`."""
         return None
 
     def close(self, ctx: RandomizationContext) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.fastpath import ListOp, StepDraws
+from randomizers.fastpath import Fused, StepDraws, targets
 from randomizers.registry import register
 from randomizers.transforms import SensorRandomizer
 
@@ -81,30 +81,21 @@ class ObservationDropout(SensorRandomizer):
         values[self.idx] = self._prev
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        prev, pos, p, row_list = self._prev_list, self.pos, self.p, self.draws.row_list
-        slots = list(enumerate(pos))
-
-        def op(v: list[float]) -> None:
-            if self._fresh:  # the first measurement of an episode always arrives
-                prev[:] = [v[i] for i in pos]
-                self._fresh = False
-                return
-            draws = row_list(rng)
-            if self.together:
-                if draws[0] >= p:
-                    prev[:] = [v[i] for i in pos]
-                    return
-                for i, x in zip(pos, prev):
-                    v[i] = x
-                return
-            for j, i in slots:
-                if draws[j] >= p:
-                    prev[j] = v[i]
-                else:
-                    v[i] = prev[j]
-
-        return op
+        sel = targets(x, self.pos)
+        names = {"self": self, "prev": self._prev_list, "row": self.draws.row_list,
+                 "rng": rng, "p": self.p}
+        lines = ["if $self._fresh:",  # the first measurement of an episode always arrives
+                 f"    $prev[:] = ({sel})", "    $self._fresh = False"]
+        if self.together:
+            lines += ["elif $row($rng)[0] >= $p:", f"    $prev[:] = ({sel})",
+                      "else:", f"    {sel} = $prev"]
+        else:
+            lines += ["else:", "    $r = $row($rng)"]
+            for j, i in enumerate(self.pos):
+                lines += [f"    if $r[{j}] >= $p:", f"        $prev[{j}] = {x[i]}",
+                          "    else:", f"        {x[i]} = $prev[{j}]"]
+        return Fused(lines, names, self.pos)

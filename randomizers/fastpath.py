@@ -1,17 +1,18 @@
-"""The fast path of per-step transforms: compiled per-episode pipelines on Python floats.
+"""The fast path of per-step transforms: one fused function per episode, on Python floats.
 
-A bare control step of an s2r task costs ~40 us and a NumPy call on a
-handful of values ~0.5-1 us, so a chain of array transforms per step costs
-more than the randomization is worth. A randomizer may therefore compile,
-at every reset (and after every interval firing), its :meth:`action` or
-:meth:`observation` hook into a *list op*: a function that changes a list of
-Python floats in place with exactly the results of the generic hook (same
-operations in the same order, so the same bits). ``skip`` says the hook
-does nothing this episode (a delay of 0 steps, a deadzone of width 0).
-:func:`compile_ops` chains them, wrapping any randomizer without a fast
-path in a NumPy round trip, and :class:`~randomizers.robot_proxy.RandomizedRobot`
-hands the chains to ``SimRobot.set_filters``, so they run in the robot's own
-step without a copy.
+A bare control step of an s2r task costs ~40 us; a NumPy call on a handful
+of values ~0.5-1 us and a Python function call ~0.1 us, so a chain of
+array transforms per step costs more than the randomization is worth.
+A randomizer may therefore describe, at every reset (and after every
+interval firing), what its :meth:`action` or :meth:`observation` hook does
+this episode as a :class:`Fused`: straight-line Python statements on local
+variables that hold the vector's elements, with exactly the results of the
+generic hook (the same operations in the same order, so the same bits).
+:func:`fuse` joins a side's snippets into one function, compiled once per
+distinct source and given this episode's constants as globals; randomizers
+without a fast path are called through their generic hook on an array. On a
+SimRobot the functions run inside the robot's step (``SimRobot.set_filters``),
+see :class:`~randomizers.robot_proxy.RandomizedRobot`.
 
 Step-level randomness is drawn in blocks (:class:`StepDraws`): one
 ``standard_normal((rows, width))`` call from the episode's generator for
@@ -19,18 +20,24 @@ many steps, so a step is an index and an add; both paths read the same rows.
 
 >>> import numpy as np
 >>> draws = StepDraws(2, amplitude=[1.0, 0.1])
->>> rng = np.random.default_rng(0)
->>> row = draws.row(rng)
+>>> row = draws.row(np.random.default_rng(0))
 >>> np.array_equal(row, np.random.default_rng(0).standard_normal((draws.rows, 2))[0] * [1, .1])
 True
+>>> add = Fused(["{0} = {0} + $b".format("x1")], {"b": 0.5})
+>>> fn = fuse([add], [1, 1])       # two channels of one element each
+>>> fn([1.0], [2.0])
+([1.0], [2.5])
 >>> [rint(x) for x in (0.5, 1.5, -0.4, 2.0**60)]
 [0.0, 2.0, -0.0, 1.152921504606847e+18]
 """
 
 from __future__ import annotations
 
+import builtins
 import math
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,52 +45,15 @@ import numpy as np
 if TYPE_CHECKING:
     from randomizers.base import RandomizationContext, Randomizer
 
-#: a compiled per-step transform: changes a list of Python floats in place
-ListOp = Callable[[list[float]], None]
 #: most rows of a block of draws, and most values in one (wide vectors draw fewer rows)
 BLOCK_ROWS = 128
 BLOCK_VALUES = 1024
+#: vectors longer than this keep the generic NumPy path (the code is unrolled per element)
+MAX_UNROLL = 32
 MAGIC = 6755399441055744.0  # 1.5 * 2**52: (x + MAGIC) - MAGIC rounds x half to even
 EXACT = 2251799813685248.0  # 2**51: below it the trick above is exact
-
-
-_ADDERS: dict[tuple[int, ...], Callable[[list[float], Sequence[float]], None]] = {}
-
-
-def span(pos: Sequence[int]) -> slice | None:
-    """``pos`` as a slice if it is a run of consecutive positions (list slices are fast)."""
-    if pos and list(pos) == list(range(pos[0], pos[0] + len(pos))):
-        return slice(pos[0], pos[0] + len(pos))
-    return None
-
-
-def add_at(pos: Sequence[int]) -> Callable[[list[float], Sequence[float]], None]:
-    """``add(values, x)``: ``values[pos[j]] += x[j]`` for every ``j``, as straight-line code
-    (generated once per ``pos``; a loop costs twice as much on a few elements).
-
-    >>> values = [1.0, 2.0, 3.0]
-    >>> add_at([0, 2])(values, [0.5, 0.25])
-    >>> values
-    [1.5, 2.0, 3.25]
-    """
-    key = tuple(int(i) for i in pos)
-    fn = _ADDERS.get(key)
-    if fn is None:
-        if len(key) > 32:
-            def fn(values: list[float], x: Sequence[float]) -> None:
-                for i, xi in zip(key, x):
-                    values[i] += xi
-        else:
-            body = "".join(f"    values[{i}] += x[{j}]\n" for j, i in enumerate(key))
-            namespace: dict[str, Any] = {}
-            exec(f"def add(values, x):\n{body or '    pass'}\n", namespace)  # noqa: S102
-            fn = namespace["add"]
-        _ADDERS[key] = fn
-    return fn
-
-
-def skip(values: list[float]) -> None:
-    """The list op of a transform that does nothing this episode."""
+_CACHE: dict[tuple[Any, ...], Any] = {}
+_NAME = re.compile(r"\$(\w+)")
 
 
 def rint(x: float) -> float:
@@ -93,6 +63,35 @@ def rint(x: float) -> float:
     if x - x == 0.0:  # large and finite
         return float(round(x))
     return x
+
+
+@dataclass
+class Fused:
+    """What one transform does in this episode, as statements on local variables.
+
+    In ``lines`` the elements of the vector are the names the randomizer was given
+    (``x[i]`` for position ``i``), and every other name of the transform starts with
+    ``$``: ``$name`` is ``names["name"]`` (a constant, state, a function) if it is
+    there, else a temporary. Lines may be indented relative to each other.
+
+    Args:
+        lines: the statements.
+        names: the values the ``$`` names refer to (never assigned by the lines).
+        writes: positions the lines may change (``None``: all).
+    """
+
+    lines: list[str]
+    names: dict[str, Any] = field(default_factory=dict)
+    writes: Sequence[int] | None = None
+
+
+#: the fused form of a transform that does nothing this episode
+SKIP = Fused([], writes=())
+
+
+def targets(x: Sequence[str], pos: Sequence[int]) -> str:
+    """``"x0, x3,"``: the elements at ``pos`` as an assignment target (or a tuple)."""
+    return "".join(f"{x[i]}, " for i in pos).rstrip(" ")
 
 
 class StepDraws:
@@ -153,49 +152,77 @@ class StepDraws:
         return rows[i]
 
 
-def _generic(r: Randomizer, hook: str, ctx: RandomizationContext,
-             rng: np.random.Generator) -> ListOp:
-    """A list op that runs ``r``'s generic NumPy hook (for randomizers without a fast path)."""
+def generic(r: Randomizer, hook: str, ctx: RandomizationContext, rng: np.random.Generator,
+            x: Sequence[str]) -> Fused:
+    """``r``'s generic NumPy hook as a :class:`Fused` (for randomizers without a fast path)."""
     fn: Callable[..., Any] = getattr(r, hook)
 
-    def op(values: list[float]) -> None:
+    def call(*values: float) -> list[float]:
         out = fn(np.array(values, dtype=np.float64), ctx, rng)
-        values[:] = np.asarray(out, dtype=np.float64).reshape(-1).tolist()
+        return np.asarray(out, dtype=np.float64).reshape(-1).tolist()  # type: ignore[no-any-return]
 
-    return op
+    every = targets(x, range(len(x)))
+    return Fused([f"{every} = $call({every})"], {"call": call})
 
 
-def compile_ops(randomizers: Sequence[Randomizer], hook: str, ctx: RandomizationContext,
-                rng: np.random.Generator) -> list[ListOp]:
-    """This episode's list ops of ``hook`` (``action`` or ``observation``), in order."""
-    ops = []
+def fuse_hooks(randomizers: Sequence[Randomizer], hook: str, ctx: RandomizationContext,
+               rng: np.random.Generator, sizes: Sequence[int], single: bool = False
+               ) -> Callable[..., Any] | None:
+    """This episode's ``hook`` (``action`` or ``observation``) of ``randomizers`` as one
+    function of the channel lists (see :func:`fuse`); ``None`` if all of them skip."""
+    n = sum(sizes)
+    x = [f"x{i}" for i in range(n)]
+    parts = []
     for r in randomizers:
-        op = getattr(r, f"compile_{hook}")(ctx, rng)
-        if op is None:
-            op = _generic(r, hook, ctx, rng)
-        if op is not skip:
-            ops.append(op)
-    return ops
+        part = getattr(r, f"fuse_{hook}")(ctx, rng, x) if n <= MAX_UNROLL else None
+        if part is None:
+            part = generic(r, hook, ctx, rng, x)
+        if part is not SKIP and part.lines:
+            parts.append(part)
+    return fuse(parts, sizes, single) if parts else None
 
 
-def chain(ops: Sequence[ListOp]) -> ListOp | None:
-    """One list op running ``ops`` in order (``None`` if there are none)."""
-    if not ops:
-        return None
-    if len(ops) == 1:
-        return ops[0]
-    if len(ops) == 2:
-        first, second = ops
+def fuse(parts: Sequence[Fused], sizes: Sequence[int], single: bool = False
+         ) -> Callable[..., Any]:
+    """One function running ``parts`` in order on a vector made of channels of ``sizes``.
 
-        def run2(values: list[float]) -> None:
-            first(values)
-            second(values)
+    It takes one list per channel and returns a tuple of lists (new lists for the
+    channels the parts may change, the given ones otherwise; it never changes them),
+    or with ``single`` (one channel) that channel's list.
+    """
+    n = sum(sizes)
+    names: dict[str, Any] = {"__builtins__": builtins}
+    written: set[int] = set()
+    for k, part in enumerate(parts):
+        names.update({f"_k{k}_{key}": value for key, value in part.names.items()})
+        written.update(range(n) if part.writes is None else part.writes)
+    key = (tuple(tuple(part.lines) for part in parts), tuple(sorted(written)), tuple(sizes),
+           single)
+    code = _CACHE.get(key)
+    if code is None:  # the same code every episode: compiled once, given new names
+        if len(_CACHE) > 512:
+            _CACHE.clear()
+        code = _CACHE[key] = compile(_source(parts, sizes, written, single),
+                                     "<randomizers.fastpath>", "exec")
+    exec(code, names)  # noqa: S102  (defines `fused` with this episode's names as globals)
+    fused: Callable[..., Any] = names["fused"]
+    return fused
 
-        return run2
-    ops = tuple(ops)
 
-    def run(values: list[float]) -> None:
-        for op in ops:
-            op(values)
-
-    return run
+def _source(parts: Sequence[Fused], sizes: Sequence[int], written: set[int], single: bool
+            ) -> str:
+    """The text of :func:`fuse`'s function."""
+    x = [f"x{i}" for i in range(sum(sizes))]
+    args = [f"c{k}" for k in range(len(sizes))]
+    body, out, start = [], [], 0
+    for arg, size in zip(args, sizes):
+        if size:
+            body.append(f"{targets(x, range(start, start + size))} = {arg}")
+        changed = written.intersection(range(start, start + size))
+        out.append(f"[{', '.join(x[start:start + size])}]" if changed else arg)
+        start += size
+    for k, part in enumerate(parts):
+        body += [_NAME.sub(f"_k{k}_" + r"\1", line) for line in part.lines]
+    result = out[0] if single else "(" + ", ".join(out) + ",)"
+    return (f"def fused({', '.join(args)}):\n" + "".join(f"    {line}\n" for line in body)
+            + f"    return {result}\n")

@@ -7,12 +7,12 @@ what ``act`` returns, as on hardware, where the actuators' imperfections are
 invisible to the host.
 
 The per-step path is kept lean (a bare SimRobot step is ~40 us, a NumPy call
-on a few values ~1 us). With ``fast`` (the default), :meth:`compile` turns the
-transforms into this episode's list ops (:mod:`randomizers.fastpath`); on a
-robot with ``set_filters`` (SimRobot) they run inside the robot's own step and
-``act``, ``observe`` and ``reset`` are the robot's, so the proxy itself costs
-nothing. ``fast=False`` runs every transform's generic NumPy hook (the
-reference the fast path is tested against).
+on a few values ~1 us). With ``fast`` (the default), :meth:`compile` fuses the
+transforms of each side into one function for this episode
+(:mod:`randomizers.fastpath`); on a robot with ``set_filters`` (SimRobot) they
+run inside the robot's own step and ``act``, ``observe`` and ``reset`` are the
+robot's, so the proxy itself costs nothing. ``fast=False`` runs every
+transform's generic NumPy hook (the reference the fast path is tested against).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, Randomizer
-from randomizers.fastpath import ListOp, chain, compile_ops
+from randomizers.fastpath import fuse_hooks
 from s2r.robot import Observation, Robot
 
 
@@ -36,7 +36,7 @@ class RandomizedRobot:
         sensors: randomizers that transform measurements.
         ctx: their context.
         rng: returns the episode's step generator.
-        fast: compile the transforms to list ops (see the module docstring).
+        fast: fuse the transforms into one function per side (see the module docstring).
 
     >>> import numpy as np
     >>> from s2r.sim import SimRobot
@@ -66,8 +66,10 @@ class RandomizedRobot:
         zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
         self._limits = list(zip(low.tolist(), high.tolist(), zero.tolist()))
         self._in_robot = fast and callable(getattr(robot, "set_filters", None))
-        self._act_op: ListOp | None = None
-        self._obs_op: ListOp | None = None
+        nq, ns = layout.q.stop - layout.q.start, layout.sensors.stop - layout.sensors.start
+        self._sizes = (nq, nq, ns)
+        self._act_fn: Callable[..., Any] | None = None
+        self._obs_fn: Callable[..., Any] | None = None
         self._compiled = False  # compiled at the first reset (after the first sampling)
 
     def __getattr__(self, name: str) -> Any:  # get/set/params/... of the SimRobot
@@ -80,15 +82,16 @@ class RandomizedRobot:
             return
         rng, ctx = self._rng(), self._ctx
         self._compiled = True
-        self._act_op = chain(compile_ops(self._actors, "action", ctx, rng))
-        self._obs_op = chain(compile_ops(self._sensors, "observation", ctx, rng))
+        self._act_fn = fuse_hooks(self._actors, "action", ctx, rng, [self.spec.n_actions],
+                                  single=True)
+        self._obs_fn = fuse_hooks(self._sensors, "observation", ctx, rng, self._sizes)
         if self._in_robot:  # the robot runs them in its own step
-            self.robot.set_filters(self._act_op, self._obs_op)  # type: ignore[attr-defined]
+            self.robot.set_filters(self._act_fn, self._obs_fn)  # type: ignore[attr-defined]
             self.act = self.robot.act  # type: ignore[method-assign]
             self.observe = self.robot.observe  # type: ignore[method-assign]
             self.reset = self.robot.reset  # type: ignore[method-assign]
             return
-        self.act = self._act_lists if self._act_op else self.robot.act  # type: ignore[method-assign]
+        self.act = self._act_lists if self._act_fn else self.robot.act  # type: ignore[method-assign]
 
     def detach(self) -> None:
         """Take the transforms out of the robot (when the wrapper closes)."""
@@ -114,9 +117,7 @@ class RandomizedRobot:
 
     def _act_lists(self, action: Any) -> np.ndarray:
         command = self._clip(action)
-        u = list(command)
-        self._act_op(u)  # type: ignore[misc]
-        self.robot.act(np.array(u))
+        self.robot.act(np.array(self._act_fn(command)))  # type: ignore[misc]
         return np.array(command)
 
     def _act_arrays(self, action: Any) -> np.ndarray:
@@ -136,16 +137,17 @@ class RandomizedRobot:
         if not self._sensors:
             return obs
         if self.fast:
-            values = obs.q.tolist() + obs.qd.tolist() + obs.sensors.tolist()
-            if self._obs_op is not None:
-                self._obs_op(values)
-            array = np.array(values)
-        else:
-            array = np.concatenate((obs.q, obs.qd, obs.sensors))
-            rng, ctx = self._rng(), self._ctx
-            for r in self._sensors:
-                array = r.observation(array, ctx, rng)
+            if self._obs_fn is None:
+                return obs
+            q, qd, s = self._obs_fn(obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
+            return Observation(obs.t, np.array(q), np.array(qd), np.array(s, dtype=np.float64),
+                               obs.status)
+        array = np.concatenate((obs.q, obs.qd, obs.sensors))
+        rng, ctx = self._rng(), self._ctx
+        for r in self._sensors:
+            array = r.observation(array, ctx, rng)
         return Observation(obs.t, array[self._q], array[self._qd], array[self._s], obs.status)
 
     def close(self) -> None:
         self.robot.close()
+

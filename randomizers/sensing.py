@@ -22,14 +22,13 @@ ranges towards their centre and noise towards zero. The examples use Gymnasium's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from math import copysign
 from typing import Any
 
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.fastpath import EXACT, MAGIC, ListOp, StepDraws, add_at, rint
+from randomizers.fastpath import EXACT, MAGIC, Fused, StepDraws, rint
 from randomizers.registry import register
 from randomizers.transforms import CHANNELS, SensorRandomizer, column, per_element
 
@@ -77,17 +76,13 @@ class ObservationNoise(SensorRandomizer):
         values[self.idx] += noise if self.scale == 1.0 else noise * self.scale
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        row_list, add = self.draws.row_list, add_at(self.pos)
-
-        def op(v: list[float]) -> None:
-            noise, s = row_list(rng), self.scale
-            add(v, noise if s == 1.0 else [x * s for x in noise])
-
-        return op
+        lines = ["$r = $row($rng)", "$s = $self.scale"]  # r * 1.0 is r: no branch on scale
+        lines += [f"{x[i]} = {x[i]} + $r[{j}] * $s" for j, i in enumerate(self.pos)]
+        return Fused(lines, {"row": self.draws.row_list, "rng": rng, "self": self}, self.pos)
 
 
 @register("observation_bias")
@@ -126,16 +121,13 @@ class ObservationBias(SensorRandomizer):
         values[self.idx] += self.bias
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        add, bias = add_at(self.pos), column(self.bias, self.size)
-
-        def op(v: list[float]) -> None:
-            add(v, bias)
-
-        return op
+        bias = column(self.bias, self.size)
+        return Fused([f"{x[i]} = {x[i]} + $b{j}" for j, i in enumerate(self.pos)],
+                     {f"b{j}": b for j, b in enumerate(bias)}, self.pos)
 
 
 @register("observation_drift")
@@ -207,25 +199,21 @@ class ObservationDrift(SensorRandomizer):
         values[self.idx] += d
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        d, row_list, keep = self._d_list, self.draws.row_list, 1.0 - self.reversion
-        terms = list(enumerate(zip(self.pos, column(self.rate, self.size))))
-
-        def op(v: list[float]) -> None:
-            if self._fresh:
-                d[:] = [0.0] * len(d)
-                self._fresh = False
-            step, s = row_list(rng), self.scale
-            for j, (i, rate) in terms:
-                x = d[j] * keep if self.reversion else d[j]
-                x += rate
-                d[j] = x = x + (step[j] if s == 1.0 else step[j] * s)
-                v[i] += x
-
-        return op
+        names: dict[str, Any] = {"self": self, "d": self._d_list, "zeros": [0.0] * self.size,
+                                 "row": self.draws.row_list, "rng": rng,
+                                 "keep": 1.0 - self.reversion}
+        lines = ["if $self._fresh:", "    $d[:] = $zeros", "    $self._fresh = False",
+                 "$r = $row($rng)", "$s = $self.scale"]
+        for j, (i, rate) in enumerate(zip(self.pos, column(self.rate, self.size))):
+            names[f"rate{j}"] = rate
+            lines += [f"$v = $d[{j}] * $keep" if self.reversion else f"$v = $d[{j}]",
+                      f"$v = $v + $rate{j}", f"$v = $v + $r[{j}] * $s", f"$d[{j}] = $v",
+                      f"{x[i]} = {x[i]} + $v"]
+        return Fused(lines, names, self.pos)
 
 
 @register("quantization")
@@ -273,16 +261,15 @@ class Quantization(SensorRandomizer):
         values[self.idx] = buf
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
-        terms = list(zip(self.pos, column(self.resolution, self.size)))
-
-        def op(v: list[float]) -> None:
-            for i, r in terms:  # np.rint inlined for the usual range (fastpath.rint)
-                x = v[i] / r
-                x = copysign((x + MAGIC) - MAGIC, x) if -EXACT < x < EXACT else rint(x)
-                v[i] = x * r
-
-        return op
+        names: dict[str, Any] = {"rint": rint, "M": MAGIC, "E": EXACT}
+        lines = []
+        for j, (i, r) in enumerate(zip(self.pos, column(self.resolution, self.size))):
+            names[f"r{j}"] = r  # np.rint inlined, sign of zero kept (see fastpath.rint)
+            lines += [f"$q = {x[i]} / $r{j}", "if 0.0 < $q < $E:", "    $q = ($q + $M) - $M",
+                      "elif -$E < $q < 0.0:", "    $q = -(($M - $q) - $M)",
+                      "else:", "    $q = $rint($q)", f"{x[i]} = $q * $r{j}"]
+        return Fused(lines, names, self.pos)

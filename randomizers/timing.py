@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
-from randomizers.fastpath import ListOp, skip, span
+from randomizers.fastpath import SKIP, Fused, targets
 from randomizers.registry import register
 from randomizers.transforms import ActionRandomizer, SensorRandomizer
 
@@ -164,32 +164,22 @@ class ActionDelay(ActionRandomizer):
         self._t += 1
         return self.put(action, buf[(self._t - 1 - self.k) % n].copy())
 
-    def compile_action(self, ctx: RandomizationContext, rng: np.random.Generator
-                       ) -> ListOp | None:
+    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
+                    x: Sequence[str]) -> Fused | None:
         if self.path == "substep":
-            return skip
+            return SKIP
         if not self.listable:
             return None
         if self.k == 0 and self.mode != "interval":
-            return skip  # the queue hands back each command at once
-        ring, pos, k, n, fill = self._ring, self.pos, self.k, len(self._ring), self.fill
-        run = span(pos) or slice(0, 0)  # rows are replaced, never changed
-
-        def op(u: list[float]) -> None:
-            if ctx.step == 0:  # a new episode: empty queue
-                ring[:] = [[fill] * len(pos)] * n
-                self._t_list = 0
-            t = self._t_list
-            self._t_list = t + 1
-            if run.stop:
-                ring[t % n] = u[run]
-                u[run] = ring[(t - k) % n]
-                return
-            ring[t % n] = [u[i] for i in pos]
-            for i, x in zip(pos, ring[(t - k) % n]):
-                u[i] = x
-
-        return op
+            return SKIP  # the queue hands back each command at once
+        n, sel = len(self._ring), targets(x, self.pos)
+        names = {"ctx": ctx, "self": self, "ring": self._ring, "n": n, "k": self.k,
+                 "empty": [(self.fill,) * self.size] * n}
+        return Fused(["if $ctx.step == 0:",  # a new episode: empty queue
+                      "    $ring[:] = $empty", "    $self._t_list = 0",
+                      "$t = $self._t_list", "$self._t_list = $t + 1",
+                      f"$ring[$t % $n] = ({sel})", f"{sel} = $ring[($t - $k) % $n]"],
+                     names, self.pos)
 
     def close(self, ctx: RandomizationContext) -> None:
         if self.path == "substep" and ctx.robot is not None and ctx.robot.client >= 0:
@@ -249,28 +239,16 @@ class ObservationDelay(SensorRandomizer):
         self._t += 1
         return values
 
-    def compile_observation(self, ctx: RandomizationContext, rng: np.random.Generator
-                            ) -> ListOp | None:
+    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
+                         x: Sequence[str]) -> Fused | None:
         if not self.listable:
             return None
         if self.k == 0 and self.mode != "interval":
-            return skip  # the ring hands back each measurement at once
-        rows, pos, k, n = self._rows, self.pos, self.k, len(self._rows)
-        run = span(pos) or slice(0, 0)  # rows are replaced, never changed
-
-        def op(v: list[float]) -> None:
-            row = v[run] if run.stop else [v[i] for i in pos]
-            if self._fresh:
-                rows[:] = [row] * n
-                self._t_list = 0
-                self._fresh = False
-            t = self._t_list
-            rows[t % n] = row
-            self._t_list = t + 1
-            if run.stop:
-                v[run] = rows[(t - k) % n]
-                return
-            for i, x in zip(pos, rows[(t - k) % n]):
-                v[i] = x
-
-        return op
+            return SKIP  # the ring hands back each measurement at once
+        n, sel = len(self._rows), targets(x, self.pos)
+        names = {"self": self, "rows": self._rows, "n": n, "k": self.k}
+        return Fused([f"$row = ({sel})", "if $self._fresh:",
+                      "    $rows[:] = [$row] * $n", "    $self._t_list = 0",
+                      "    $self._fresh = False",
+                      "$t = $self._t_list", "$self._t_list = $t + 1", "$rows[$t % $n] = $row",
+                      f"{sel} = $rows[($t - $k) % $n]"], names, self.pos)

@@ -47,8 +47,10 @@ from s2r.sim.relevance import inert_inertial_parameters
 from s2r.sim.urdf import UrdfModel
 
 SubstepHook = Callable[["SimRobot"], None]
-#: changes a list of Python floats in place (see :meth:`SimRobot.set_filters`)
-ListFilter = Callable[[list[float]], None]
+#: transforms of commands and measurements on Python floats (see :meth:`SimRobot.set_filters`)
+CommandFilter = Callable[[list[float]], list[float]]
+MeasurementFilter = Callable[[list[float], list[float], list[float]],
+                             tuple[list[float], list[float], list[float]]]
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 _AXES = ("x", "y", "z")
@@ -75,8 +77,8 @@ class SimRobot(RobotBase):
         self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-")
         self._urdf = UrdfModel(self.description.urdf_path)
         self._substep_hooks: list[SubstepHook] = []
-        self._command_filter: ListFilter | None = None
-        self._measurement_filter: ListFilter | None = None
+        self._command_filter: CommandFilter | None = None
+        self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
         self.body = -1
         self.plane: int | None = None
@@ -429,17 +431,18 @@ class SimRobot(RobotBase):
             raise RobotError(f"no joint named '{joint}' (joints: {sorted(self._joints)})")
         return self._joints[joint]
 
-    def set_filters(self, command: ListFilter | None = None,
-                    measurement: ListFilter | None = None) -> None:
+    def set_filters(self, command: CommandFilter | None = None,
+                    measurement: MeasurementFilter | None = None) -> None:
         """Transform every command and every measurement in the robot's own step (``None``: none).
 
-        ``command(u)`` changes the clipped command (a list of Python floats, one per
-        actuator) in place before it goes to the actuators; the result is clipped to the
-        actuator limits again and :meth:`act` still returns the controller's clipped
-        command. ``measurement(values)`` changes ``[*q, *qd, *sensors]`` (a fresh list of
-        Python floats) in place before :meth:`observe` returns it. Randomizers install
-        their per-step transforms here (``randomizers.robot_proxy``): on floats, in the
-        hot path, they cost a fraction of the NumPy calls a separate pass would.
+        ``command(u)`` gets the clipped command (a list of Python floats, one per
+        actuator) and returns the command for the actuators, which is clipped to the
+        actuator limits again; :meth:`act` still returns the controller's clipped
+        command. ``measurement(q, qd, sensors)`` gets the measurement as lists of Python
+        floats (it must not change them: they are the robot's state) and returns the
+        three lists :meth:`observe` delivers. Randomizers install their per-step
+        transforms here (``randomizers.robot_proxy``): on floats, in the hot path,
+        they cost a fraction of the NumPy calls a separate pass would.
         """
         self._command_filter, self._measurement_filter = command, measurement
 
@@ -484,10 +487,9 @@ class SimRobot(RobotBase):
     def act(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """Apply a command for one control period; return the command actually applied."""
         applied = self.spec.clip_action(action)
-        command: Sequence[float] = applied  # type: ignore[assignment]
+        command = applied.tolist()  # Python floats: the actuator models run faster on them
         if self._command_filter is not None:
-            u = applied.tolist()
-            self._command_filter(u)
+            u = self._command_filter(command)
             if len(u) == 1:  # the usual single motor: no comprehension
                 (lo, hi, z), x = self._limits[0], u[0]
                 u[0] = lo if x < lo else hi if x > hi else x if x == x else z
@@ -551,10 +553,7 @@ class SimRobot(RobotBase):
         else:
             t, q, qd, sensors = self._t, self._q, self._qd, self._sensors()
         if self._measurement_filter is not None:
-            values = q + qd + sensors
-            self._measurement_filter(values)
-            n = len(q)
-            q, qd, sensors = values[:n], values[n:2 * n], values[2 * n:]
+            q, qd, sensors = self._measurement_filter(q, qd, sensors)
         return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
                            np.array(sensors) if sensors else _NO_SENSORS)
 
