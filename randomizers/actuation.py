@@ -196,8 +196,10 @@ class Backlash(EpisodeValueRandomizer):
         gaps = column(self.value, self.size)
         if self.mode != "interval" and all(g == 0.0 for g in gaps):
             return SKIP  # y = clip(y, u, u) = u (an interval firing could need y: kept then)
-        names: dict[str, Any] = {"ctx": ctx, "y": self._y_list, "zeros": [0.0] * self.size}
-        lines = ["if $ctx.step == 0:", "    $y[:] = $zeros"]  # a new episode: the gear at 0
+        if ctx.step == 0:  # compiled at a reset: a new episode, the gear sits at 0
+            self._y_list[:] = [0.0] * self.size
+        names: dict[str, Any] = {"y": self._y_list}
+        lines = []
         for j, (i, half, gap) in enumerate(zip(self.pos, column(self._half, self.size), gaps)):
             names[f"h{j}"], names[f"g{j}"] = half, gap
             lines += [f"$e = {x[i]} - $h{j}", f"$v = $y[{j}]",  # np.maximum/minimum: ties -> e

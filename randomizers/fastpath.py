@@ -38,6 +38,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import CodeType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -77,16 +78,16 @@ class Fused:
     Args:
         lines: the statements.
         names: the values the ``$`` names refer to (never assigned by the lines).
-        writes: positions the lines may change (``None``: all).
+        uses: positions the lines read or change (``None``: all).
     """
 
     lines: list[str]
     names: dict[str, Any] = field(default_factory=dict)
-    writes: Sequence[int] | None = None
+    uses: Sequence[int] | None = None
 
 
 #: the fused form of a transform that does nothing this episode
-SKIP = Fused([], writes=())
+SKIP = Fused([], uses=())
 
 
 def targets(x: Sequence[str], pos: Sequence[int]) -> str:
@@ -187,42 +188,45 @@ def fuse(parts: Sequence[Fused], sizes: Sequence[int], single: bool = False
     """One function running ``parts`` in order on a vector made of channels of ``sizes``.
 
     It takes one list per channel and returns a tuple of lists (new lists for the
-    channels the parts may change, the given ones otherwise; it never changes them),
+    channels the parts use, the given ones otherwise; it never changes them),
     or with ``single`` (one channel) that channel's list.
     """
     n = sum(sizes)
-    names: dict[str, Any] = {"__builtins__": builtins}
-    written: set[int] = set()
+    names: dict[str, Any] = {}
+    used: set[int] = set()
     for k, part in enumerate(parts):
         names.update({f"_k{k}_{key}": value for key, value in part.names.items()})
-        written.update(range(n) if part.writes is None else part.writes)
-    key = (tuple(tuple(part.lines) for part in parts), tuple(sorted(written)), tuple(sizes),
-           single)
+        used.update(range(n) if part.uses is None else part.uses)
+    key = (tuple(tuple(part.lines) for part in parts), tuple(names), tuple(sorted(used)),
+           tuple(sizes), single)
     code = _CACHE.get(key)
-    if code is None:  # the same code every episode: compiled once, given new names
+    if code is None:  # the same code every episode: compiled once, given new values
         if len(_CACHE) > 512:
             _CACHE.clear()
-        code = _CACHE[key] = compile(_source(parts, sizes, written, single),
-                                     "<randomizers.fastpath>", "exec")
-    exec(code, names)  # noqa: S102  (defines `fused` with this episode's names as globals)
-    fused: Callable[..., Any] = names["fused"]
-    return fused
+        module = compile(_source(parts, sizes, used, single, list(names)),
+                         "<randomizers.fastpath>", "exec")
+        code = _CACHE[key] = next(c for c in module.co_consts if isinstance(c, CodeType))
+    # this episode's values are the defaults of the parameters after the channels: fast
+    # locals, not globals
+    return FunctionType(code, {"__builtins__": builtins}, "fused", tuple(names.values()))
 
 
-def _source(parts: Sequence[Fused], sizes: Sequence[int], written: set[int], single: bool
-            ) -> str:
-    """The text of :func:`fuse`'s function."""
+def _source(parts: Sequence[Fused], sizes: Sequence[int], used: set[int], single: bool,
+            names: Sequence[str]) -> str:
+    """The text of :func:`fuse`'s function: channels that no part uses pass through."""
     x = [f"x{i}" for i in range(sum(sizes))]
     args = [f"c{k}" for k in range(len(sizes))]
     body, out, start = [], [], 0
     for arg, size in zip(args, sizes):
-        if size:
+        if used.intersection(range(start, start + size)):
             body.append(f"{targets(x, range(start, start + size))} = {arg}")
-        changed = written.intersection(range(start, start + size))
-        out.append(f"[{', '.join(x[start:start + size])}]" if changed else arg)
+            out.append(f"[{', '.join(x[start:start + size])}]")
+        else:
+            out.append(arg)
         start += size
     for k, part in enumerate(parts):
         body += [_NAME.sub(f"_k{k}_" + r"\1", line) for line in part.lines]
     result = out[0] if single else "(" + ", ".join(out) + ",)"
-    return (f"def fused({', '.join(args)}):\n" + "".join(f"    {line}\n" for line in body)
+    params = ", ".join(args + [f"{name}=None" for name in names])
+    return (f"def fused({params}):\n" + "".join(f"    {line}\n" for line in body)
             + f"    return {result}\n")

@@ -11,7 +11,8 @@ on a few values ~1 us). With ``fast`` (the default), :meth:`compile` fuses the
 transforms of each side into one function for this episode
 (:mod:`randomizers.fastpath`); on a robot with ``set_filters`` (SimRobot) they
 run inside the robot's own step and ``act``, ``observe`` and ``reset`` are the
-robot's, so the proxy itself costs nothing. ``fast=False`` runs every
+robot's (RandomizedEnv then lets the task talk to the robot itself), so the
+proxy costs nothing per step. ``fast=False`` runs every
 transform's generic NumPy hook (the reference the fast path is tested against).
 """
 
@@ -65,7 +66,7 @@ class RandomizedRobot:
         low, high = self.spec.action_low, self.spec.action_high
         zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
         self._limits = list(zip(low.tolist(), high.tolist(), zero.tolist()))
-        self._in_robot = fast and callable(getattr(robot, "set_filters", None))
+        self.in_robot = fast and callable(getattr(robot, "set_filters", None))
         nq, ns = layout.q.stop - layout.q.start, layout.sensors.stop - layout.sensors.start
         self._sizes = (nq, nq, ns)
         self._act_fn: Callable[..., Any] | None = None
@@ -85,7 +86,7 @@ class RandomizedRobot:
         self._act_fn = fuse_hooks(self._actors, "action", ctx, rng, [self.spec.n_actions],
                                   single=True)
         self._obs_fn = fuse_hooks(self._sensors, "observation", ctx, rng, self._sizes)
-        if self._in_robot:  # the robot runs them in its own step
+        if self.in_robot:  # the robot runs them in its own step
             self.robot.set_filters(self._act_fn, self._obs_fn)  # type: ignore[attr-defined]
             self.act = self.robot.act  # type: ignore[method-assign]
             self.observe = self.robot.observe  # type: ignore[method-assign]
@@ -95,7 +96,7 @@ class RandomizedRobot:
 
     def detach(self) -> None:
         """Take the transforms out of the robot (when the wrapper closes)."""
-        if self._in_robot and getattr(self.robot, "client", 0) >= 0:
+        if self.in_robot and getattr(self.robot, "client", 0) >= 0:
             self.robot.set_filters(None, None)  # type: ignore[attr-defined]
 
     def reset(self, q: Any = None, qd: Any = None) -> Observation:

@@ -133,7 +133,7 @@ class ActionDelay(ActionRandomizer):
             round(self.high / ctx.control_period)
         self._buf = np.zeros((k_max + 1, self.size))
         self._t = 0
-        self._ring: list[list[float]] = [[]] * (k_max + 1)  # the fast path's queue
+        self._ring: list[tuple[float, ...]] = [()] * (k_max + 1)  # the fast path's queue
         self._t_list = 0
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
@@ -173,11 +173,11 @@ class ActionDelay(ActionRandomizer):
         if self.k == 0 and self.mode != "interval":
             return SKIP  # the queue hands back each command at once
         n, sel = len(self._ring), targets(x, self.pos)
-        names = {"ctx": ctx, "self": self, "ring": self._ring, "n": n, "k": self.k,
-                 "empty": [(self.fill,) * self.size] * n}
-        return Fused(["if $ctx.step == 0:",  # a new episode: empty queue
-                      "    $ring[:] = $empty", "    $self._t_list = 0",
-                      "$t = $self._t_list", "$self._t_list = $t + 1",
+        if ctx.step == 0:  # compiled at a reset: a new episode, an empty queue
+            self._ring[:] = [(self.fill,) * self.size] * n  # rows are replaced, never changed
+            self._t_list = 0
+        names = {"self": self, "ring": self._ring, "n": n, "k": self.k}
+        return Fused(["$t = $self._t_list", "$self._t_list = $t + 1",
                       f"$ring[$t % $n] = ({sel})", f"{sel} = $ring[($t - $k) % $n]"],
                      names, self.pos)
 
@@ -217,7 +217,7 @@ class ObservationDelay(SensorRandomizer):
         super().bind(ctx)
         self._ring = np.zeros((self.high + 1, self.size))
         self._t = 0
-        self._rows: list[list[float]] = [[]] * (self.high + 1)  # the fast path's ring
+        self._rows: list[tuple[float, ...]] = [()] * (self.high + 1)  # the fast path's ring
         self._t_list = 0
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:

@@ -109,7 +109,8 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         if self._task is not None and (self._actors or self._sensors):
             self._proxy = RandomizedRobot(self._task.robot, self._actors, self._sensors, self.ctx,
                                           lambda: self._step_rng, fast=fast)
-            self._task.robot = self._proxy
+            # on a SimRobot the transforms run in its own step: the task keeps talking to it
+            self._task.robot = self._proxy.robot if self._proxy.in_robot else self._proxy
         if sim is not None:
             for r in self.randomizers:
                 if r.uses_substeps:
