@@ -6,11 +6,12 @@ short, so every env does the same work even when a randomized episode would
 terminate earlier) with the same fixed random actions on three instances of
 the task: ``bare``; ``wrapped`` in a ``RandomizedEnv`` that samples at every
 reset; and ``same``, bare but given, before each of its episodes, the
-physics parameters the wrapped env sampled for its latest episode (outside
-the timing). They alternate episode by episode, the order alternating too,
-so that drift and other load hit all alike. It prints the median steps/s of
-each over the repetitions and the medians of the per-repetition ratios, by
-CPU time of this process (``--clock wall`` for wall time):
+physics parameters the wrapped env samples for the same episode (known in
+advance from a twin with the same seed; set outside the timing). They
+alternate episode by episode, the order alternating too, so that drift and
+other load hit all alike. It prints the median steps/s of each over the
+repetitions and the medians of the per-repetition ratios, by CPU time of
+this process (``--clock wall`` for wall time):
 
 - ``ratio`` = wrapped / bare (nominal physics): everything randomization costs,
   including PyBullet's own cost of simulating the sampled model (Coulomb
@@ -92,11 +93,28 @@ def episode(env: Any, actions: np.ndarray, seed: int, clock: Any) -> float:
     return float(clock() - t0)
 
 
-def copy_physics(source: Any, target: Any) -> None:
-    """Give ``target``'s robot the parameter values of ``source``'s (changed ones only, so an
-    unchanged centre of mass does not reload the URDF)."""
-    values = source.unwrapped.robot.get_params()
-    robot = target.unwrapped.robot
+def physics_schedule(robot: str, setting: str, only: str | None, resets: int
+                     ) -> list[dict[str, float]]:
+    """The physics parameters the wrapped env will have after each of its ``resets`` resets:
+    a twin with the same randomizers and seed is reset as often (sampling is deterministic
+    and does not depend on the steps in between)."""
+    cls = TASKS[ROBOTS[robot]][1]
+    randomizers = randomizer_set(robot, setting)[0]
+    if only is not None:
+        randomizers = [r for r in randomizers if r.name == only]
+    twin = RandomizedEnv(cls(), randomizers, seed=0)
+    schedule = []
+    for i in range(resets):
+        twin.reset(seed=i)
+        schedule.append(twin.unwrapped.robot.get_params())
+    twin.close()
+    return schedule
+
+
+def set_physics(env: Any, values: dict[str, float]) -> None:
+    """Give ``env``'s robot these parameter values (changed ones only, so an unchanged
+    centre of mass does not reload the URDF)."""
+    robot = env.unwrapped.robot
     robot.set_params({k: v for k, v in values.items() if robot.get(k) != v})
 
 
@@ -112,9 +130,11 @@ def measure(robot: str, setting: str, repeats: int, episodes: int,
     rng = np.random.default_rng(0)
     actions = rng.uniform(-1, 1, (episodes, length, *envs["bare"].action_space.shape)
                           ).astype(np.float32)
+    # "same" runs each episode with the physics the wrapped env samples for that episode
+    schedule = physics_schedule(robot, setting, only, 1 + repeats * episodes)
     for key, env in envs.items():  # warm-up
         if key == "same":
-            copy_physics(envs["wrapped"], env)
+            set_physics(env, schedule[0])
         episode(env, actions[0], 0, clock)
     rates: dict[str, list[float]] = {key: [] for key in envs}
     ratios: dict[str, list[float]] = {"bare": [], "same": []}
@@ -123,8 +143,8 @@ def measure(robot: str, setting: str, repeats: int, episodes: int,
         seconds = dict.fromkeys(envs, 0.0)
         for ep in range(episodes):  # interleaved episode by episode, alternating order
             for key in list(envs)[:: 1 if (r + ep) % 2 == 0 else -1]:
-                if key == "same":  # the physics of the wrapped env's latest episode
-                    copy_physics(envs["wrapped"], envs["same"])
+                if key == "same":  # the physics the wrapped env has in this episode
+                    set_physics(envs["same"], schedule[1 + r * episodes + ep])
                 seconds[key] += episode(envs[key], actions[ep], ep, clock)
         for key in rates:
             rates[key].append(episodes * length / seconds[key])

@@ -26,7 +26,7 @@ True
 >>> add = Fused(["{0} = {0} + $b".format("x1")], {"b": 0.5})
 >>> fn = fuse([add], [1, 1])       # two channels of one element each
 >>> fn([1.0], [2.0])
-([1.0], [2.5])
+((1.0,), (2.5,))
 >>> [rint(x) for x in (0.5, 1.5, -0.4, 2.0**60)]
 [0.0, 2.0, -0.0, 1.152921504606847e+18]
 """
@@ -187,9 +187,9 @@ def fuse(parts: Sequence[Fused], sizes: Sequence[int], single: bool = False
          ) -> Callable[..., Any]:
     """One function running ``parts`` in order on a vector made of channels of ``sizes``.
 
-    It takes one list per channel and returns a tuple of lists (new lists for the
-    channels the parts use, the given ones otherwise; it never changes them),
-    or with ``single`` (one channel) that channel's list.
+    It takes one list per channel and returns a tuple of sequences (new tuples for
+    the channels the parts use, the given lists otherwise; it never changes them),
+    or with ``single`` (one channel) that channel as a new list.
     """
     n = sum(sizes)
     names: dict[str, Any] = {}
@@ -220,7 +220,8 @@ def _source(parts: Sequence[Fused], sizes: Sequence[int], used: set[int], single
     for arg, size in zip(args, sizes):
         if used.intersection(range(start, start + size)):
             body.append(f"{targets(x, range(start, start + size))} = {arg}")
-            out.append(f"[{', '.join(x[start:start + size])}]")
+            elements = ", ".join(x[start:start + size])
+            out.append(f"[{elements}]" if single else f"({elements},)")  # tuples: cheaper
         else:
             out.append(arg)
         start += size

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError, Randomizer
-from randomizers.distributions import Term, make_distribution, reachable
+from randomizers.distributions import Term, apply_operation, make_distribution, reachable
 from randomizers.registry import register
 from randomizers.target import ParameterTarget
 
@@ -89,8 +89,6 @@ class ParameterRandomizer(Randomizer):
         self._target = target
 
     def _value(self, target: ParameterTarget, name: str, sample: float) -> float:
-        from randomizers.distributions import apply_operation
-
         p = target.params[name]
         value = apply_operation(self.term.operation, p.nominal, sample)
         return min(max(value, p.low), p.high) if self.clip else value

@@ -133,8 +133,7 @@ class ActionDelay(ActionRandomizer):
             round(self.high / ctx.control_period)
         self._buf = np.zeros((k_max + 1, self.size))
         self._t = 0
-        self._ring: list[tuple[float, ...]] = [()] * (k_max + 1)  # the fast path's queue
-        self._t_list = 0
+        self._queue: list[tuple[float, ...]] = []  # the fast path's queue (k commands)
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         if self.unit == "steps":
@@ -168,18 +167,15 @@ class ActionDelay(ActionRandomizer):
                     x: Sequence[str]) -> Fused | None:
         if self.path == "substep":
             return SKIP
-        if not self.listable:
-            return None
-        if self.k == 0 and self.mode != "interval":
+        if not self.listable or self.mode == "interval":
+            return None  # (a delay changing mid-episode needs the ring of the generic path)
+        if self.k == 0:
             return SKIP  # the queue hands back each command at once
-        n, sel = len(self._ring), targets(x, self.pos)
-        if ctx.step == 0:  # compiled at a reset: a new episode, an empty queue
-            self._ring[:] = [(self.fill,) * self.size] * n  # rows are replaced, never changed
-            self._t_list = 0
-        names = {"self": self, "ring": self._ring, "n": n, "k": self.k}
-        return Fused(["$t = $self._t_list", "$self._t_list = $t + 1",
-                      f"$ring[$t % $n] = ({sel})", f"{sel} = $ring[($t - $k) % $n]"],
-                     names, self.pos)
+        if ctx.step == 0:  # compiled at a reset: a new episode, k commands of fill queued
+            self._queue[:] = [(self.fill,) * self.size] * self.k  # tuples: never changed
+        sel = targets(x, self.pos)
+        return Fused([f"$queue.append(({sel}))", f"{sel} = $queue.pop(0)"],
+                     {"queue": self._queue}, self.pos)
 
     def close(self, ctx: RandomizationContext) -> None:
         if self.path == "substep" and ctx.robot is not None and ctx.robot.client >= 0:
@@ -217,8 +213,7 @@ class ObservationDelay(SensorRandomizer):
         super().bind(ctx)
         self._ring = np.zeros((self.high + 1, self.size))
         self._t = 0
-        self._rows: list[tuple[float, ...]] = [()] * (self.high + 1)  # the fast path's ring
-        self._t_list = 0
+        self._queue: list[tuple[float, ...]] = []  # the fast path's queue (k measurements)
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         return {"steps": _draw_steps(self.low, self.high, self.scale, rng)}
@@ -241,14 +236,12 @@ class ObservationDelay(SensorRandomizer):
 
     def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
                          x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        if self.k == 0 and self.mode != "interval":
-            return SKIP  # the ring hands back each measurement at once
-        n, sel = len(self._rows), targets(x, self.pos)
-        names = {"self": self, "rows": self._rows, "n": n, "k": self.k}
-        return Fused([f"$row = ({sel})", "if $self._fresh:",
-                      "    $rows[:] = [$row] * $n", "    $self._t_list = 0",
-                      "    $self._fresh = False",
-                      "$t = $self._t_list", "$self._t_list = $t + 1", "$rows[$t % $n] = $row",
-                      f"{sel} = $rows[($t - $k) % $n]"], names, self.pos)
+        if not self.listable or self.mode == "interval":
+            return None  # (a delay changing mid-episode needs the ring of the generic path)
+        if self.k == 0:
+            return SKIP  # each measurement is delivered at once
+        sel = targets(x, self.pos)
+        return Fused([f"$row = ({sel})", "if $self._fresh:",  # k copies of the first one
+                      "    $queue[:] = [$row] * $k", "    $self._fresh = False",
+                      "$queue.append($row)", f"{sel} = $queue.pop(0)"],
+                     {"self": self, "queue": self._queue, "k": self.k}, self.pos)

@@ -56,6 +56,11 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: parsed names (parameter names are few; parameters are set at every reset)
+_KINDS: dict[str, str] = {}
+_OWNERS: dict[str, str | None] = {}
+
+
 def kind_of(name: str) -> str:
     """The family of a parameter name, e.g. ``link.*.mass`` for ``link.pole.mass``.
 
@@ -64,16 +69,19 @@ def kind_of(name: str) -> str:
     >>> kind_of("world.gravity")
     'world.gravity'
     """
-    parts = name.split(".")
-    if len(parts) == 3:
-        return f"{parts[0]}.*.{parts[2]}"
-    return name
+    kind = _KINDS.get(name)
+    if kind is None:
+        parts = name.split(".")
+        kind = _KINDS[name] = f"{parts[0]}.*.{parts[2]}" if len(parts) == 3 else name
+    return kind
 
 
 def owner_of(name: str) -> str | None:
     """The link/joint/motor a parameter belongs to (``pole`` for ``link.pole.mass``)."""
-    parts = name.split(".")
-    return parts[1] if len(parts) == 3 else None
+    if name not in _OWNERS:
+        parts = name.split(".")
+        _OWNERS[name] = parts[1] if len(parts) == 3 else None
+    return _OWNERS[name]
 
 
 @dataclass(frozen=True)

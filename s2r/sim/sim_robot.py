@@ -50,7 +50,7 @@ SubstepHook = Callable[["SimRobot"], None]
 #: transforms of commands and measurements on Python floats (see :meth:`SimRobot.set_filters`)
 CommandFilter = Callable[[list[float]], list[float]]
 MeasurementFilter = Callable[[list[float], list[float], list[float]],
-                             tuple[list[float], list[float], list[float]]]
+                             tuple[Sequence[float], Sequence[float], Sequence[float]]]
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 _AXES = ("x", "y", "z")
@@ -362,13 +362,13 @@ class SimRobot(RobotBase):
 
     def _apply_inertia(self, link: str) -> None:
         mass = self._mass[link]
-        diagonal = mass * self._gyration[link]
+        scaled = [mass * g for g in self._gyration[link].tolist()]  # floats: no NumPy calls
+        inertia = list(scaled)
         for joint, (child, k) in self._armature_axis.items():
             if child == link:
-                diagonal[k] += self._armature.get(joint, 0.0)
-        inertia = [float(v) for v in diagonal]
-        for axis, value in zip(_AXES, mass * self._gyration[link], strict=True):
-            self._values[f"link.{link}.inertia_{axis}{axis}"] = float(value)
+                inertia[k] += self._armature.get(joint, 0.0)
+        for axis, value in zip(_AXES, scaled, strict=True):
+            self._values[f"link.{link}.inertia_{axis}{axis}"] = value
         pb.changeDynamics(self.body, self._links[link], mass=mass, localInertiaDiagonal=inertia,
                           physicsClientId=self.client)
 
@@ -440,7 +440,7 @@ class SimRobot(RobotBase):
         actuator limits again; :meth:`act` still returns the controller's clipped
         command. ``measurement(q, qd, sensors)`` gets the measurement as lists of Python
         floats (it must not change them: they are the robot's state) and returns the
-        three lists :meth:`observe` delivers. Randomizers install their per-step
+        three sequences of floats :meth:`observe` delivers. Randomizers install their per-step
         transforms here (``randomizers.robot_proxy``): on floats, in the hot path,
         they cost a fraction of the NumPy calls a separate pass would.
         """
@@ -548,6 +548,9 @@ class SimRobot(RobotBase):
 
     def observe(self) -> Observation:
         """The measurement the controller receives now (``delay.observation`` old)."""
+        q: Sequence[float]
+        qd: Sequence[float]
+        sensors: Sequence[float]
         if self._values["delay.observation"] > 0.0:
             t, q, qd, sensors = self._history[0]
         else:
