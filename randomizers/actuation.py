@@ -145,7 +145,8 @@ class Deadzone(EpisodeValueRandomizer):
         lines = []
         for j, i in enumerate(self.pos):
             lines += [f"if abs({x[i]}) < $w{j}:", f"    {x[i]} = 0.0"]
-        return Fused(lines, {f"w{j}": w for j, w in enumerate(widths)}, self.pos)
+        return Fused(lines, {f"w{j}": w for j, w in enumerate(widths)}, self.pos,
+                     bounded=True)  # u or 0
 
 
 @register("backlash")
@@ -205,7 +206,7 @@ class Backlash(EpisodeValueRandomizer):
             lines += [f"$e = {x[i]} - $h{j}", f"$v = $y[{j}]",  # np.maximum/minimum: ties -> e
                       "$v = $v if $v > $e else $e", f"$e = $e + $g{j}",
                       f"{x[i]} = $y[{j}] = $v if $v < $e else $e"]
-        return Fused(lines, names, self.pos)
+        return Fused(lines, names, self.pos, bounded=True)  # y stays between 0 and past u
 
 
 @register("saturation")
@@ -257,7 +258,7 @@ class Saturation(EpisodeValueRandomizer):
             names[f"lo{j}"], names[f"hi{j}"] = lo, hi  # ties give the bound, as NumPy's
             lines += [f"{x[i]} = {x[i]} if {x[i]} > $lo{j} else $lo{j}",
                       f"{x[i]} = {x[i]} if {x[i]} < $hi{j} else $hi{j}"]
-        return Fused(lines, names, self.pos)
+        return Fused(lines, names, self.pos, bounded=True)  # a fraction <= 1 of the range
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)

@@ -66,6 +66,7 @@ class RandomizedRobot:
         low, high = self.spec.action_low, self.spec.action_high
         zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
         self._limits = list(zip(low.tolist(), high.tolist(), zero.tolist()))
+        self._zero_inside = all(lo <= 0.0 <= hi for lo, hi, _ in self._limits)
         self.in_robot = fast and callable(getattr(robot, "set_filters", None))
         nq, ns = layout.q.stop - layout.q.start, layout.sensors.stop - layout.sensors.start
         self._sizes = (nq, nq, ns)
@@ -83,11 +84,12 @@ class RandomizedRobot:
             return
         rng, ctx = self._rng(), self._ctx
         self._compiled = True
-        self._act_fn = fuse_hooks(self._actors, "action", ctx, rng, [self.spec.n_actions],
-                                  single=True)
-        self._obs_fn = fuse_hooks(self._sensors, "observation", ctx, rng, self._sizes)
+        self._act_fn, bounded = fuse_hooks(self._actors, "action", ctx, rng,
+                                           [self.spec.n_actions], single=True)
+        self._obs_fn = fuse_hooks(self._sensors, "observation", ctx, rng, self._sizes)[0]
         if self.in_robot:  # the robot runs them in its own step
-            self.robot.set_filters(self._act_fn, self._obs_fn)  # type: ignore[attr-defined]
+            clip = not (bounded and self._zero_inside)
+            self.robot.set_filters(self._act_fn, self._obs_fn, clip=clip)  # type: ignore[attr-defined]
             self.act = self.robot.act  # type: ignore[method-assign]
             self.observe = self.robot.observe  # type: ignore[method-assign]
             self.reset = self.robot.reset  # type: ignore[method-assign]

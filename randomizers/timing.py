@@ -26,7 +26,7 @@ import numpy as np
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.fastpath import SKIP, Fused, targets
 from randomizers.registry import register
-from randomizers.transforms import ActionRandomizer, SensorRandomizer
+from randomizers.transforms import ActionRandomizer, SensorRandomizer, command_limits
 
 
 def _steps_range(spec: int | Sequence[int], who: str) -> tuple[int, int]:
@@ -131,6 +131,12 @@ class ActionDelay(ActionRandomizer):
         self.path = "step"
         k_max = int(self.high) if self.unit == "steps" else \
             round(self.high / ctx.control_period)
+        try:  # queued commands are the controller's; the fill may lie outside the limits
+            low, high = command_limits(ctx)
+            self._fill_inside = bool(np.all((low[self.idx] <= self.fill)
+                                            & (self.fill <= high[self.idx])))
+        except RandomizationError:
+            self._fill_inside = False
         self._buf = np.zeros((k_max + 1, self.size))
         self._t = 0
         self._queue: list[tuple[float, ...]] = []  # the fast path's queue (k commands)
@@ -175,7 +181,7 @@ class ActionDelay(ActionRandomizer):
             self._queue[:] = [(self.fill,) * self.size] * self.k  # tuples: never changed
         sel = targets(x, self.pos)
         return Fused([f"$queue.append(({sel}))", f"{sel} = $queue.pop(0)"],
-                     {"queue": self._queue}, self.pos)
+                     {"queue": self._queue}, self.pos, bounded=self._fill_inside)
 
     def close(self, ctx: RandomizationContext) -> None:
         if self.path == "substep" and ctx.robot is not None and ctx.robot.client >= 0:

@@ -8,6 +8,11 @@ measured joint positions, velocities and sensors on their way to the task
 user passes ``target=`` (e.g. a :class:`~randomizers.pybullet_target.PyBulletTarget`)
 and the transforms act on the env's action and observation vectors.
 
+On an s2r task the command and measurement transforms of each episode are fused
+into one function per side that runs inside the SimRobot's own step
+(:mod:`randomizers.fastpath`), with the results of the randomizers' generic
+hooks bit for bit (``fast=False`` runs those hooks instead).
+
 Everything sampled for an episode is in ``info["randomization"]``; passing it
 back as ``reset(options={"randomization": record})`` replays the episode with
 exactly the same values (and the same step-level noise stream).

@@ -78,6 +78,7 @@ class SimRobot(RobotBase):
         self._urdf = UrdfModel(self.description.urdf_path)
         self._substep_hooks: list[SubstepHook] = []
         self._command_filter: CommandFilter | None = None
+        self._reclip = True
         self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
         self.body = -1
@@ -432,19 +433,21 @@ class SimRobot(RobotBase):
         return self._joints[joint]
 
     def set_filters(self, command: CommandFilter | None = None,
-                    measurement: MeasurementFilter | None = None) -> None:
+                    measurement: MeasurementFilter | None = None, *, clip: bool = True) -> None:
         """Transform every command and every measurement in the robot's own step (``None``: none).
 
         ``command(u)`` gets the clipped command (a list of Python floats, one per
-        actuator) and returns the command for the actuators, which is clipped to the
-        actuator limits again; :meth:`act` still returns the controller's clipped
-        command. ``measurement(q, qd, sensors)`` gets the measurement as lists of Python
-        floats (it must not change them: they are the robot's state) and returns the
-        three sequences of floats :meth:`observe` delivers. Randomizers install their per-step
-        transforms here (``randomizers.robot_proxy``): on floats, in the hot path,
-        they cost a fraction of the NumPy calls a separate pass would.
+        actuator) and returns the command for the actuators as a new list, which is
+        clipped to the actuator limits again unless ``clip=False`` (for a filter that
+        cannot leave them); :meth:`act` still returns the controller's clipped command.
+        ``measurement(q, qd, sensors)`` gets the measurement as lists of Python floats
+        (it must not change them: they are the robot's state) and returns the three
+        sequences of floats :meth:`observe` delivers. Randomizers install their
+        per-step transforms here (``randomizers.robot_proxy``): on floats, in the hot
+        path, they cost a fraction of the NumPy calls a separate pass would.
         """
         self._command_filter, self._measurement_filter = command, measurement
+        self._reclip = clip
 
     def reset(self, q: Iterable[float] | None = None,
               qd: Iterable[float] | None = None) -> Observation:
@@ -489,14 +492,10 @@ class SimRobot(RobotBase):
         applied = self.spec.clip_action(action)
         command = applied.tolist()  # Python floats: the actuator models run faster on them
         if self._command_filter is not None:
-            u = self._command_filter(command)
-            if len(u) == 1:  # the usual single motor: no comprehension
-                (lo, hi, z), x = self._limits[0], u[0]
-                u[0] = lo if x < lo else hi if x > hi else x if x == x else z
-                command = u
-            else:
+            command = self._command_filter(command)
+            if self._reclip:
                 command = [lo if x < lo else hi if x > hi else x if x == x else z
-                           for x, (lo, hi, z) in zip(u, self._limits)]
+                           for x, (lo, hi, z) in zip(command, self._limits)]
         values = self._values
         self._pending.append((self._t + values["delay.action"], command))
         dt = values["world.timestep"]

@@ -63,10 +63,21 @@ SENSE = [{"type": "observation_noise", "amplitude": [0.01, 0.02], "channel": "q"
          {"type": "observation_delay", "steps": [0, 2], "channel": "all", "indices": [4, 1]}]
 
 
-@pytest.mark.parametrize("entries", [ACT, SENSE, ACT + SENSE], ids=["actuation", "sensing",
-                                                                    "both"])
+BOUNDED = [e for e in ACT if e["type"] != "action_noise"]  # the robot need not clip again
+
+
+@pytest.mark.parametrize("entries", [ACT, BOUNDED, SENSE, ACT + SENSE],
+                         ids=["actuation", "bounded", "sensing", "both"])
 def test_fast_and_generic_paths_give_the_same_bits(entries):
     assert same_bits(FurutaSwingup, entries)
+
+
+def test_bounded_command_transforms_skip_the_second_clip_and_others_keep_it():
+    for entries, clip in ((BOUNDED, False), (ACT, True)):
+        env = RandomizedEnv(FurutaSwingup(), build_randomizers(entries), seed=0)
+        env.reset(seed=0)
+        assert env.unwrapped.robot._reclip is clip
+        env.close()
 
 
 @pytest.mark.parametrize("name", ["cartpole_full", "furuta_full", "sensing_only"])
