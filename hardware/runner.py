@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +158,21 @@ def _row_t(t: float, previous: float) -> float:
     return t if t > previous else previous + 1e-6
 
 
+@contextmanager
+def _stopping(robot: Robot, writer: LogWriter | None, close: bool,
+              pacer: Callable[[], Pacer]) -> Iterator[None]:
+    """On any exception end the open log episode with the reason; close the robot if asked."""
+    try:
+        yield
+    except BaseException as err:
+        if writer is not None and writer.episode_open:
+            writer.end_episode(end_reason(err), timing=pacer().stats.summary())
+        raise
+    finally:
+        if close:
+            robot.close()
+
+
 def run_signal(robot: Robot, signal: Signal, *, steps: int, rate: float | None = -1.0,
                writer: LogWriter | None = None, reset: tuple[Any, Any] | None = None,
                episode_meta: dict[str, Any] | None = None, close: bool = True) -> RunResult:
@@ -168,12 +184,10 @@ def run_signal(robot: Robot, signal: Signal, *, steps: int, rate: float | None =
     rate = robot.spec.control_rate if rate == -1.0 else rate
     pacer, rtt = Pacer(rate), _rtt_source(robot)
     dt = 1.0 / (rate or robot.spec.control_rate)
-    opened = False
-    try:
+    with _stopping(robot, writer, close, lambda: pacer):
         obs = robot.reset(*(reset or (None, None)))
         if writer is not None:
             writer.begin_episode(**(episode_meta or {}))
-            opened = True
         t0, start = pacer.start(), len(rtt) if rtt is not None else 0
         t_row = -math.inf
         for k in range(steps):
@@ -189,15 +203,7 @@ def run_signal(robot: Robot, signal: Signal, *, steps: int, rate: float | None =
         timing = pacer.stats.summary(rtt[start:] if rtt is not None else ())
         if writer is not None:
             writer.end_episode("completed", timing=timing)
-            opened = False
         return RunResult(0, steps, "completed", timing=timing)
-    except BaseException as err:
-        if opened and writer is not None:
-            writer.end_episode(end_reason(err), timing=pacer.stats.summary())
-        raise
-    finally:
-        if close:
-            robot.close()
 
 
 def run_task(env: Any, policy: Callable[[np.ndarray], np.ndarray], *, episodes: int = 1,
@@ -212,9 +218,9 @@ def run_task(env: Any, policy: Callable[[np.ndarray], np.ndarray], *, episodes: 
     """
     robot = env.robot
     rate = robot.spec.control_rate if rate == -1.0 else rate
-    rtt, results, opened = _rtt_source(robot), [], False
+    rtt, results = _rtt_source(robot), []
     pacer = Pacer(rate)
-    try:
+    with _stopping(robot, writer, close, lambda: pacer):
         for i in range(episodes):
             if i and settle > 0:
                 getattr(robot, "disable", lambda: None)()
@@ -226,7 +232,6 @@ def run_task(env: Any, policy: Callable[[np.ndarray], np.ndarray], *, episodes: 
             if writer is not None:
                 writer.begin_episode(seed=ep_seed, task=type(env).__name__,
                                      reset_state={"q": raw.q.tolist(), "qd": raw.qd.tolist()})
-                opened = True
             ret, steps, reason = 0.0, 0, "truncated"
             t0, start = pacer.start(), len(rtt) if rtt is not None else 0
             t_row = -math.inf
@@ -248,15 +253,7 @@ def run_task(env: Any, policy: Callable[[np.ndarray], np.ndarray], *, episodes: 
             timing = pacer.stats.summary(rtt[start:] if rtt is not None else ())
             if writer is not None:
                 writer.end_episode(reason, ret=ret, timing=timing)
-                opened = False
             results.append(RunResult(i, steps, reason, ret, timing))
             if on_episode is not None:
                 on_episode(results[-1])
-        return results
-    except BaseException as err:
-        if opened and writer is not None:
-            writer.end_episode(end_reason(err), timing=pacer.stats.summary())
-        raise
-    finally:
-        if close:
-            robot.close()
+    return results

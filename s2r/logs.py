@@ -216,6 +216,11 @@ class LogWriter:
         self._file.flush()
         self._step, self._t = self._step + 1, t
 
+    @property
+    def episode_open(self) -> bool:
+        """True between :meth:`begin_episode` and :meth:`end_episode`."""
+        return self._episode is not None
+
     def end_episode(self, reason: str, **stats: Any) -> None:
         """Close the episode with a ``# end`` line (index, steps, reason, stats) and fsync."""
         if self._episode is None:
