@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from s2r.config import merge_into, parse_overrides, read_yaml, resolve_config_path
-from s2r.errors import ConfigError, S2RError
+from s2r.errors import ConfigError, ParameterError, S2RError
 from s2r.tasks import TASKS, RobotTask
 
 
@@ -51,6 +51,9 @@ def make_task(name_or_path: str | os.PathLike[str], overrides: Sequence[str] = (
     try:
         return cls(cfg.robot, max_steps=cfg.max_steps, params=dict(cfg.params) or None,
                    **kwargs)  # type: ignore[arg-type]
+    except ParameterError as err:  # from ``params:``: name the key and the task file
+        raise ConfigError(f"params.{err.where}: {err.message}" if err.where else
+                          f"params: {err.message}", where=where) from None
     except S2RError as err:
         if err.where is None:
             err.where = where
