@@ -58,7 +58,12 @@ def _overrides(p: argparse.ArgumentParser) -> None:
 
 
 def settings_class(name: str) -> type | None:
-    """The config dataclass of command ``name`` (imported on demand), or None."""
+    """The config dataclass of command ``name`` (imported on demand), or None.
+
+    >>> from s2r import commands  # registers the commands
+    >>> settings_class("rollout").__name__, settings_class("robots")
+    ('RolloutConfig', None)
+    """
     spec = SETTINGS.get(name, (None, ""))[0]
     if isinstance(spec, str):
         module, _, attr = spec.partition(":")
@@ -156,7 +161,14 @@ def save_traceback(name: str, argv: Sequence[str], err: BaseException) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``s2r`` console script; returns the exit code."""
+    """Entry point of the ``s2r`` console script; returns the exit code.
+
+    Never raises (but for ``--help`` and argument errors, which exit through argparse):
+    every error is one line on stderr.
+
+    >>> main(["rollout", "episodes=0"])  # stderr: s2r rollout: error: <overrides>: episodes: ...
+    2
+    """
     _import_pybullet_quietly()
     args = list(sys.argv[1:] if argv is None else argv)
     name = ""
