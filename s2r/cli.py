@@ -16,6 +16,7 @@ import argparse
 import datetime
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -85,7 +86,8 @@ class _CommandParser(argparse.ArgumentParser):
 
         where = SETTINGS[self.command_name][1]
         origin = f"; defaults from {where}" if where else ""
-        return (f"{text}\nsettings (key=value{origin}):\n{describe_settings(schema)}\n")
+        width = shutil.get_terminal_size().columns - 2  # as argparse wraps
+        return f"{text}\nsettings (key=value{origin}):\n{describe_settings(schema, width)}\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,13 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _internal_error(name: str, argv: Sequence[str], err: Exception) -> int:
-    first = (str(err).strip().splitlines() or [""])[0]
+    lines = str(err).strip().splitlines()
+    what = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
     try:
         where = f"traceback: {save_traceback(name, argv, err)}"
     except OSError as save_err:
         where = f"traceback not saved: {save_err}"
         traceback.print_exception(type(err), err, err.__traceback__)
-    print(f"{_prefix(name)}: internal error: {type(err).__name__}: {first} ({where})",
+    print(f"{_prefix(name)}: internal error: {what} ({where})",
           file=sys.stderr)
     return INTERNAL_ERROR
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,8 +158,11 @@ def default_of(f: dataclasses.Field[Any]) -> Any:
     return None if f.default is dataclasses.MISSING else f.default
 
 
-def describe_settings(schema: type[Any]) -> str:
-    """One line per field: key, default, meaning and constraint (for ``--help``)."""
+def describe_settings(schema: type[Any], width: int | None = None) -> str:
+    """One line per field: key, default, meaning and constraint (for ``--help``).
+
+    With ``width``, meanings are wrapped to lines of at most that many characters.
+    """
     rows = []
     for f in dataclasses.fields(schema):
         text, check = field_info(f)
@@ -166,7 +170,17 @@ def describe_settings(schema: type[Any]) -> str:
         extra = check.describe()
         if default == "???":
             default, extra = "???", "required" + (f", {extra}" if extra else "")
+        extra = extra.replace(" ", "\0")  # a constraint is never split over two lines
         rows.append((f.name, format_default(default), f"{text} ({extra})" if extra else text))
     wk = max(len(r[0]) for r in rows)
     wd = min(max(len(r[1]) for r in rows), 16)
-    return "\n".join(f"  {k:<{wk}}  {d:<{wd}}  {t}".rstrip() for k, d, t in rows)
+    indent = " " * (wk + wd + 6)
+    lines = []
+    for key, default, text in rows:
+        first = f"  {key:<{wk}}  {default:<{wd}}  "
+        if width is None:
+            lines.append((first + text).rstrip())
+        else:
+            lines.append(textwrap.fill(text, max(width, len(first) + 20), initial_indent=first,
+                                       subsequent_indent=indent, break_long_words=False))
+    return "\n".join(lines).replace("\0", " ")

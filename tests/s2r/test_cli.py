@@ -116,3 +116,16 @@ def test_argument_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
+
+
+def test_internal_error_without_a_message(monkeypatch, tmp_path, capfd):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def silent(args):
+        raise RuntimeError
+
+    help_text, _, add_args = cli.COMMANDS["robots"]
+    monkeypatch.setitem(cli.COMMANDS, "robots", (help_text, silent, add_args))
+    assert main(["robots"]) == INTERNAL_ERROR
+    assert capfd.readouterr().err.startswith("s2r robots: internal error: RuntimeError "
+                                             f"(traceback: {tmp_path / 's2r'}")

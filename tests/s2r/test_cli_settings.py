@@ -99,7 +99,8 @@ def test_every_setting_has_a_meaning():
             assert field_info(f)[0].strip(), f"{schema.__name__}.{f.name} has no help"
 
 
-def test_help_lists_every_key_with_default_and_meaning(capsys):
+def test_help_lists_every_key_with_default_and_meaning(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per key
     commands = _settings_commands()
     assert set(commands) >= {"rollout", "record", "deploy", "demo", "emulate"}
     for name, schema in commands.items():
@@ -129,3 +130,17 @@ def test_serial_yaml_defaults_are_the_dataclass_defaults():
         assert set(yaml) == set(fields), section
         for key, value in yaml.items():
             assert value == fields[key], f"{section}.{key}: yaml {value!r} != {fields[key]!r}"
+
+
+def test_help_wraps_meanings_to_the_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for name, schema in _settings_commands().items():
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = capsys.readouterr().out
+        settings = out.split("settings (key=value", 1)[1].split("\n", 1)[1]
+        assert max(map(len, settings.splitlines())) <= 78, name
+        flat = " ".join(settings.split())
+        for f in dataclasses.fields(schema):
+            assert " ".join(field_info(f)[0].split()) in flat, (name, f.name)
+            assert field_info(f)[1].describe() in flat, (name, f.name)
