@@ -70,7 +70,6 @@ def test_internal_error_is_one_line_with_a_saved_traceback(monkeypatch, tmp_path
     assert "Traceback (most recent call last)" in text and "_boom" in text
     assert "s2r robots" in text
     # and the next error still reaches stderr
-    monkeypatch.setitem(cli.COMMANDS, "robots", (help_text, cli.COMMANDS["tasks"][1], add_args))
     assert main(["rollout", "episodes=-1"]) == 2
     assert "episodes" in capfd.readouterr().err
 
