@@ -96,3 +96,31 @@ def test_params_bad_overrides_say_what_to_do(override, message, capsys):
     assert message in err and err.count("\n") == 1
     if "unknown parameter" in message:
         assert "`s2r params furuta` lists the parameter names" in err
+
+
+def test_a_robot_path_in_a_task_is_relative_to_the_task_file(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    robot_yaml(folder)
+    path = task_yaml(folder, "task: pendulum_swingup\nrobot: robot.yaml\nmax_steps: 5\n")
+    monkeypatch.chdir(tmp_path)  # not the task's folder
+    env = make_task(path)
+    try:
+        assert env.robot.description.name == "my_pendulum"
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("robot, message", [
+    ("missing.yaml", "robot: no robot YAML 'missing.yaml' beside the task file or in the "
+     "working directory"),
+    ("furutaa", "robot: unknown robot 'furutaa' (built-in: cartpole, furuta, pendulum)"),
+])
+def test_a_bad_robot_in_a_task_names_the_task_file(tmp_path, robot, message):
+    path = task_yaml(tmp_path, f"task: pendulum_swingup\nrobot: {robot}\n")
+    with pytest.raises(ConfigError) as info:
+        make_task(path)
+    assert str(info.value) == f"{path}: {message}"
+    with pytest.raises(ConfigError) as info:
+        make_task("pendulum_swingup", [f"robot={robot}"])
+    assert str(info.value).startswith("<overrides>: robot: ")
