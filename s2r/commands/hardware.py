@@ -94,6 +94,9 @@ def load_config(schema: type[Any], section: str, args: argparse.Namespace) -> An
         d = OmegaConf.to_container(read_yaml(path), resolve=False)
         assert isinstance(d, dict)
         own = d.get(section) or {}
+        if not isinstance(own, dict):
+            raise ConfigError(f"{section}: expected a mapping of {section} settings, got "
+                              f"{own!r}", where=path)
         return {k: v for k, v in d.items() if k not in ("record", "deploy")} | own, path
 
     sources = [flat(str(configs_dir() / "hardware" / "serial.yaml"))]

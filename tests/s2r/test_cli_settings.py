@@ -144,3 +144,12 @@ def test_help_wraps_meanings_to_the_terminal(capsys, monkeypatch):
         for f in dataclasses.fields(schema):
             assert " ".join(field_info(f)[0].split()) in flat, (name, f.name)
             assert field_info(f)[1].describe() in flat, (name, f.name)
+
+
+def test_a_config_file_section_that_is_not_a_mapping(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "bench.yaml"
+    path.write_text("port: /dev/null\nrecord: 3\n")
+    assert main(["record", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == (f"s2r record: error: {path}: record: expected a mapping "
+                                       "of record settings, got 3\n")
