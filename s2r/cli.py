@@ -4,10 +4,10 @@ Every command takes ``key=value`` overrides (omegaconf dotlist) and optionally
 ``--config FILE``; ``s2r COMMAND --help`` lists every key with its default and
 meaning. Errors a user can cause print one line and exit non-zero.
 
-Exit codes: 0 success; 2 a bad config, argument or file; 3 the device is
-unreachable or silent; 4 a safety stop; 70 an internal error (a bug: one line
-on stderr, the full traceback saved to a file whose path that line names);
-130 interrupted (Ctrl-C).
+Exit codes: 0 success; 2 a bad config, argument or file (also a path that
+cannot be read or written); 3 the device is unreachable or silent; 4 a safety
+stop; 70 an internal error (a bug: one line on stderr, the full traceback saved
+to a file whose path that line names); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -192,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as err:
+        if err.filename is None:
+            return _internal_error(name, args, err)
+        # a path the user named cannot be read or written: theirs to fix, not a bug
+        print(f"{_prefix(name)}: error: {err.filename}: {err.strerror or err}", file=sys.stderr)
+        return 2
     except Exception as err:  # a bug: one line here, the details in a file
         return _internal_error(name, args, err)
 

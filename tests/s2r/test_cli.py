@@ -128,3 +128,22 @@ def test_internal_error_without_a_message(monkeypatch, tmp_path, capfd):
     assert main(["robots"]) == INTERNAL_ERROR
     assert capfd.readouterr().err.startswith("s2r robots: internal error: RuntimeError "
                                              f"(traceback: {tmp_path / 's2r'}")
+
+
+def test_an_unwritable_path_is_a_user_error(tmp_path, capfd):
+    out = tmp_path / "no_such_dir" / "r.s2r.csv"
+    assert main(["rollout", "task=pendulum_swingup", "episodes=1", "max_steps=2",
+                 f"out={out}"]) == 2
+    assert capfd.readouterr().err == f"s2r rollout: error: {out}: No such file or directory\n"
+
+
+def test_an_oserror_without_a_path_is_an_internal_error(monkeypatch, tmp_path, capfd):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def fail(args):
+        raise OSError(5, "Input/output error")
+
+    help_text, _, add_args = cli.COMMANDS["robots"]
+    monkeypatch.setitem(cli.COMMANDS, "robots", (help_text, fail, add_args))
+    assert main(["robots"]) == INTERNAL_ERROR
+    assert "internal error: OSError: [Errno 5] Input/output error" in capfd.readouterr().err
