@@ -99,7 +99,14 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *,
 
 
 def field_info(f: dataclasses.Field[Any]) -> tuple[str, Check]:
-    """(help, check) of a dataclass field; plain fields: no help, finite floats only."""
+    """(help, check) of a dataclass field; plain fields: no help, finite floats only.
+
+    >>> @dataclass
+    ... class Link:
+    ...     baud: int = setting(9600, "baud rate", gt=0)
+    >>> field_info(dataclasses.fields(Link)[0])
+    ('baud rate', Check(gt=0, ge=None, lt=None, le=None, choices=None, finite=True, message=None))
+    """
     return f.metadata.get(META_KEY, ("", Check()))
 
 
@@ -131,7 +138,11 @@ def _check(value: Any, check: Check, path: list[str | int], origin: Callable[...
 
 
 def key_name(path: Sequence[str | int]) -> str:
-    """``["joints", 0, "damping"]`` as ``joints[0].damping``."""
+    """``["joints", 0, "damping"]`` as ``joints[0].damping``.
+
+    >>> key_name(["joints", 0, "damping"])
+    'joints[0].damping'
+    """
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -139,7 +150,11 @@ def key_name(path: Sequence[str | int]) -> str:
 
 
 def format_default(value: Any) -> str:
-    """A default as it would be written in YAML (``null``, ``true``, ``[1.0, 2.0]``)."""
+    """A default as it would be written in YAML.
+
+    >>> format_default(None), format_default(True), format_default([1.0, 2.0])
+    ('null', 'true', '[1.0, 2.0]')
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
