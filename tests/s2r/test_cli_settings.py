@@ -153,3 +153,24 @@ def test_a_config_file_section_that_is_not_a_mapping(tmp_path, monkeypatch, caps
     assert main(["record", "--config", str(path)]) == 2
     assert capsys.readouterr().err == (f"s2r record: error: {path}: record: expected a mapping "
                                        "of record settings, got 3\n")
+
+
+def test_a_field_may_allow_infinity_but_never_nan():
+    from s2r.settings import setting
+
+    @dataclasses.dataclass
+    class Limits:
+        high: float = setting(1.0, "upper limit; inf: none", gt=0, finite=False)
+        low: float = setting(0.0, "lower limit", ge=0, message="must be a non-negative limit")
+
+    assert load_structured(Limits, overrides=["high=inf"]).high == float("inf")
+    with pytest.raises(ConfigError, match=r"<overrides>: high: must be a number, got nan"):
+        load_structured(Limits, overrides=["high=nan"])
+    with pytest.raises(ConfigError, match=r"high: must be > 0, got -inf"):
+        load_structured(Limits, overrides=["high=-inf"])
+    with pytest.raises(ConfigError, match=r"low: must be a non-negative limit, got -1.0"):
+        load_structured(Limits, overrides=["low=-1"])
+    with pytest.raises(ConfigError, match=r"Limits defaults: low: must be a non-negative"):
+        load_structured(dataclasses.make_dataclass(
+            "Limits", [("low", float, setting(-1.0, "bad default", ge=0,
+                                                message="must be a non-negative limit"))]))
