@@ -19,11 +19,11 @@ s2r.errors.ConfigError: <overrides>: unknown key 'episode' in Run (did you mean 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
@@ -32,6 +32,7 @@ from omegaconf.errors import (
 )
 
 from s2r.errors import ConfigError
+from s2r.settings import check_values
 
 T = TypeVar("T")
 
@@ -92,11 +93,49 @@ def _describe(err: OmegaConfBaseException) -> str:
     return f"{key}: {msg}" if key else msg
 
 
+def _contains(source: Any, path: Sequence[str | int]) -> bool:
+    node = source
+    for part in path:
+        try:
+            if isinstance(part, int) and isinstance(node, (list, ListConfig)):
+                node = node[part]
+            elif isinstance(node, (Mapping, DictConfig)) and part in node:
+                node = node[part]
+            else:
+                return False
+        except (IndexError, KeyError, OmegaConfBaseException):
+            return False
+    return True
+
+
+def _origin(schema: type[Any], sources: Sequence[tuple[Any, str]]
+            ) -> Callable[[list[str | int]], str]:
+    """Name the last source that sets a key (its file or ``<overrides>``)."""
+    def origin(path: list[str | int]) -> str:
+        for source, where in reversed(sources):
+            if _contains(source, path):
+                return where
+        return f"{schema.__name__} defaults"
+
+    return origin
+
+
 def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
     """Merge ``(config, origin)`` pairs onto a structured schema and return the object.
 
     ``origin`` names the file (or ``<overrides>``) each source came from, so
-    an error says which one is wrong.
+    an error says which one is wrong. Every value is then checked against its
+    field's :func:`~s2r.settings.setting` constraint (NaN and infinity are
+    refused in every float unless the field allows them).
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Run:
+    ...     gain: float = 1.0
+    >>> merge_into(Run, ({"gain": float("nan")}, "run.yaml"))
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: run.yaml: gain: must be finite, got nan
     """
     base = OmegaConf.structured(schema)
     for source, origin in sources:
@@ -108,6 +147,7 @@ def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
         obj = OmegaConf.to_object(base)
     except OmegaConfBaseException as err:
         raise ConfigError(_describe(err), where=sources[-1][1] if sources else "<config>") from None
+    check_values(obj, _origin(schema, sources))
     return obj  # type: ignore[return-value]
 
 

@@ -114,7 +114,7 @@ def test_missing_port_and_bad_keys_are_config_errors(tmp_path, capsys):
     assert s2r("deploy", "port=/dev/null", "episode=2") == 2
     assert "did you mean 'episodes'" in one_line_error(capsys)
     assert s2r("record", "port=/dev/null", "excitation=square", f"out={tmp_path / 'r.csv'}") == 2
-    assert "unknown 'square'" in one_line_error(capsys)
+    assert "excitation: must be chirp, prbs" in one_line_error(capsys)
     (tmp_path / "old.csv").write_text("x")
     assert s2r("record", "port=/dev/null", f"out={tmp_path / 'old.csv'}") == 2
     assert "file exists" in one_line_error(capsys)
