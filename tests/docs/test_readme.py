@@ -7,8 +7,8 @@
 - ``bash``: run with ``bash -e`` in a temporary directory, the venv's ``s2r`` first on the
   PATH, against the real emulator where the block starts one. ``make`` lines run as
   ``make -n`` (a dry run: the targets exist and the Makefile parses; running them would
-  reinstall the venv). Documented substitutions (SHORTEN) shorten long recordings and keep
-  the port file private to the test.
+  reinstall the venv). Documented substitutions (SHORTEN) shorten long recordings, keep
+  the port file private to the test and give the device watchdog slack on a loaded machine.
 - ``toml``: parsed, and its entry-point group is the one the randomizer registry reads.
 - ``console``: ``$ command`` lines run; the output must be the lines shown.
 - ``text``: an illustration of output, not run.
@@ -39,8 +39,11 @@ README = ROOT / "README.md"
 BIN = Path(sys.executable).parent  # the venv's bin: its `s2r`
 EXCLUDED = {"text"}
 
-#: (README text, what the test runs instead): shorter recordings, a private port file.
-SHORTEN = [("duration=10", "duration=2"), ("/tmp/port", "{tmp}/port")]
+#: (README text, what the test runs instead): shorter recordings, a private port file, and
+#: a device watchdog of 1 s instead of 100 ms, so that a host stalled by a loaded machine
+#: does not trip it.
+SHORTEN = [("duration=10", "duration=2"), ("/tmp/port", "{tmp}/port"),
+           ("s2r emulate robot=furuta", "s2r emulate robot=furuta watchdog_ms=1000")]
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,11 @@ def test_parser_sees_every_fence_and_flags_unknown_languages():
                                    for b in BLOCKS if b.lang in RUNNERS])
 def test_readme_block_runs(block, tmp_path):
     RUNNERS[block.lang](block, tmp_path)
+
+
+def test_every_substitution_applies_to_a_shell_block():
+    shell = "".join(b.code for b in BLOCKS if b.lang == "bash")
+    assert [old for old, _ in SHORTEN if old not in shell] == []
 
 
 def test_shell_runner_fails_on_a_failing_command(tmp_path):
