@@ -116,7 +116,7 @@ def test_realtime_device_time_follows_the_wall_clock(make: Make) -> None:
     # from the first send to the last reply, and no less than from the first reply to the
     # last send (give or take one 10 ms control period of device-time resolution)
     device = (times[-1] - times[0]) * 1e-6
-    assert sent[-1] - received[0] - 0.01 <= device <= received[-1] - sent[0] + 0.01
+    assert sent[-1] - received[0] - 0.01 <= device <= received[-1] - sent[0] + 0.01  # causal
 
 
 def voltages(n: int = 150) -> list[float]:
