@@ -60,6 +60,10 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("wheel")
     src, dist, target = tmp / "src", tmp / "dist", tmp / "site"
     shutil.copytree(ROOT, src, ignore=SKIP)  # the build writes build/ and *.egg-info
+    for junk in ("hardware/firmware/build/s2r-fw.hex", "hardware/firmware/tools/__pycache__/"
+                 "vectors.cpython-311.pyc"):  # what a local firmware build leaves behind
+        (src / junk).parent.mkdir(parents=True, exist_ok=True)
+        (src / junk).write_bytes(b"\0")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "wheel", ".", "--no-deps", "--no-build-isolation", "--no-index",
                     "-w", str(dist)], cwd=src, check=True, timeout=300, capture_output=True)
@@ -86,6 +90,7 @@ def test_wheel_holds_every_module_config_and_data_file(installed):
                      if p.is_file() and p.suffix in (".py", ".md", ".png", ".c", ".h")
                      and "__pycache__" not in p.parts}
     assert expected - names == set()
+    assert [n for n in names if "firmware/build/" in n or "__pycache__" in n] == []
 
 
 def test_installed_wheel_runs_outside_the_checkout(installed, tmp_path):
