@@ -8,10 +8,10 @@ rules of :mod:`s2r.sim.param_table`):
 - ``link.<name>.mass`` and ``link.<name>.inertia_{xx,yy,zz}`` for links with
   mass (setting a mass keeps the radii of gyration, so the inertia scales
   with it, as on a SimRobot: PyBullet would otherwise recompute it from the
-  collision shape, PYBULLET.md section 1);
+  collision shape, s2r/sim/PHYSICS.md section 1);
 - ``link.<name>.lateral_friction``, ``rolling_friction``, ``spinning_friction``
   and ``restitution`` for every link (static ones too: contacts combine both
-  sides, PYBULLET.md section 12);
+  sides, s2r/sim/PHYSICS.md section 12);
 - ``joint.<name>.damping`` for revolute and prismatic joints;
 - ``world.gravity`` (magnitude, direction kept) and ``world.timestep``.
 
@@ -181,7 +181,7 @@ class PyBulletTarget:
                 pb.setGravity(*(value * self._gravity_dir).tolist(), physicsClientId=c)
             elif name == "world.timestep":
                 pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
-        for link in inertial:  # mass and inertia go together (PYBULLET.md section 1)
+        for link in inertial:  # mass and inertia go together (s2r/sim/PHYSICS.md section 1)
             mass = self._values[f"link.{link}.mass"]
             if any(f"link.{link}.inertia_{a}" in values for a in _AXES):
                 self._gyration[link] = np.array(

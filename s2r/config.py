@@ -38,18 +38,42 @@ T = TypeVar("T")
 
 
 def configs_dir() -> Path:
-    """The directory of the built-in configs (``$S2R_CONFIGS`` overrides it)."""
+    """The directory of the built-in configs (``robots/``, ``tasks/``, ``randomization/``, ...).
+
+    ``$S2R_CONFIGS`` overrides it. Otherwise, in an installed wheel it is the package
+    ``s2r._configs`` (the repository's ``configs/`` shipped inside s2r); in a checkout or an
+    editable install it is ``configs/`` next to the ``s2r`` package.
+
+    >>> (configs_dir() / "robots" / "furuta.yaml").is_file()
+    True
+    """
     env = os.environ.get("S2R_CONFIGS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "configs"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    shipped = here / "_configs"
+    return shipped if shipped.is_dir() else here.parent / "configs"
 
 
 def builtin_names(group: str) -> list[str]:
-    """Names of the built-in YAML files of a config group (``robots``, ``tasks``, ...)."""
+    """Names of the built-in YAML files of a config group (``robots``, ``tasks``, ...).
+
+    >>> "furuta" in builtin_names("robots")
+    True
+    """
     return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
 
 
 def resolve_config_path(group: str, name_or_path: str | os.PathLike[str]) -> Path:
-    """A built-in name (``furuta``) or a path to a YAML file, as an existing path."""
+    """A built-in name (``furuta``) or a path to a YAML file, as an existing path.
+
+    >>> resolve_config_path("robots", "furuta").name
+    'furuta.yaml'
+    >>> resolve_config_path("robots", "furrta")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: robots: unknown robot 'furrta' (built-in: ...furuta...)
+    """
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or os.sep in text:
         path = Path(text).expanduser()

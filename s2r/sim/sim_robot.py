@@ -3,7 +3,7 @@
 Every parameter of :attr:`SimRobot.params` can be read with :meth:`get` and
 changed with :meth:`set` on a live simulation, and the change acts on the
 next step. Values are absolute and the nominal values never change, so
-nothing compounds. How each kind reaches PyBullet is measured in PYBULLET.md:
+nothing compounds. How each kind reaches PyBullet, and why, is in s2r/sim/PHYSICS.md:
 
 - mass and inertia are sent together (a bare mass change makes PyBullet throw
   the inertia away); setting a mass keeps the link's radii of gyration, so its
