@@ -44,6 +44,7 @@ sensor with dots written as underscores, e.g. ``current_arm``):
 ``sensor.<s>.noise`` (the sensor's unit)
     Standard deviation of Gaussian noise on an extra sensor (motor current: A).
 
+:meth:`EffectModel.reset` starts an episode and returns the first measurement.
 Per control step call :meth:`EffectModel.command`; per physics sub-step
 :meth:`EffectModel.drive` (the command to apply), :meth:`EffectModel.friction`
 (extra joint torques) and :meth:`EffectModel.record` (the true state after the
@@ -56,9 +57,11 @@ all of it as plain data.
 >>> spec = RobotSpec("wheel", (JointSpec("wheel", "revolute"),), (), 100.0)
 >>> fx = EffectModel(spec, sample_period=0.01)
 >>> fx.set_params({"sensor.wheel.resolution": 2 * np.pi / 64})
->>> fx.reset(0.0, (0.0,), (0.0,))
+>>> rng = np.random.default_rng(0)
+>>> fx.reset(0.0, (0.0,), (0.0,), (), rng)
+((0.0,), (0.0,), ())
 >>> fx.record(0.01, (0.5,), (50.0,))
->>> q, qd, _ = fx.measure(0.01, np.random.default_rng(0))
+>>> q, qd, _ = fx.measure(0.01, rng)
 >>> round(q[0] / (2 * np.pi / 64)), round(qd[0], 2)   # five counts in 10 ms
 (5, 49.09)
 """

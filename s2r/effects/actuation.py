@@ -46,6 +46,11 @@ class RateLimiter:
         self._t = float(t)
         self._last = (0.0,) * len(self.rates) if command is None else tuple(map(float, command))
 
+    @property
+    def last(self) -> tuple[float, ...]:
+        """The last applied command."""
+        return self._last
+
     def limit(self, t: float, command: Sequence[float]) -> tuple[float, ...]:
         """The command applied at ``t``: ``command`` moved at most ``rate * (t - t_last)``."""
         dt = max(t - self._t, 0.0)

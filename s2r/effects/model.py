@@ -6,7 +6,8 @@
 ...                  (ActuatorSpec("hinge", "hinge", "torque", -2.0, 2.0),), 50.0)
 >>> fx = EffectModel(spec, sample_period=0.02)
 >>> fx.set_params({"delay.action": 0.005, "motor.hinge.rate_limit": 10.0})
->>> fx.reset(0.0, (0.0,), (0.0,))
+>>> fx.reset(0.0, (0.0,), (0.0,), (), np.random.default_rng(0))
+((0.0,), (0.0,), ())
 >>> fx.command(0.0, (1.0,))          # rate limit: 10/s * 0 s
 (0.0,)
 >>> fx.command(0.02, (1.0,))         # 10/s * 0.02 s
@@ -113,12 +114,19 @@ class EffectModel:
 
     # ------------------------------------------------------------------ steps
     def reset(self, t: float, q: Sequence[float], qd: Sequence[float],
-              sensors: Sequence[float] = (), command: Sequence[float] | None = None) -> None:
-        """Start at time ``t`` in state (q, qd); ``command`` (default zeros) is in force."""
+              sensors: Sequence[float], rng: np.random.Generator,
+              command: Sequence[float] | None = None) -> tuple[Values, Values, Values]:
+        """Start at time ``t`` in state (q, qd); return its measurement.
+
+        ``command`` (default zeros, aux channels included) is in force and
+        was applied at ``t``; the velocity estimator starts as if it had been
+        running at velocity ``qd``.
+        """
         self.actions.reset(command)
         self.limiter.reset(t, None if command is None else command[:self.spec.n_actions])
         self.history.reset(t, (*q, *qd, *sensors))
         self.sensing.reset(q, qd)
+        return self.measure(t, rng)
 
     def command(self, t: float, command: Sequence[float], extra_delay: float = 0.0,
                 aux: Sequence[float] = ()) -> Values:

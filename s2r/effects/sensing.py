@@ -18,6 +18,8 @@ Extra sensors get ``s + n_s``, ``n_s ~ N(0, sensor.<s>.noise^2)``.
 >>> enc = SensorModel(1, 0, dt=0.01, window=0.01)
 >>> enc.resolution[0] = 0.1
 >>> enc.reset((0.0,), (0.0,))
+>>> enc.sample((0.0,), (0.0,), (), np.random.default_rng(0))
+((0.0,), (0.0,), ())
 >>> enc.sample((0.26,), (1.0,), (), np.random.default_rng(0))
 ((0.30000000000000004,), (30.000000000000004,), ())
 """
@@ -68,12 +70,14 @@ class SensorModel:
         self._vel: list[float] = [0.0] * n
 
     def reset(self, q: Sequence[float], qd: Sequence[float]) -> None:
-        """Start at state (q, qd) as if the estimator had been running at that velocity."""
+        """Restart as if the estimator had been running at velocity ``qd`` up to state ``q``.
+
+        The next :meth:`sample` must be the one of state ``(q, qd)`` itself.
+        """
         res, w, dt = self.resolution, self.window, self.dt
         self._past.clear()
         for k in range(w, 0, -1):
             self._past.append(tuple(quantize(x - v * dt * k, r) for x, v, r in zip(q, qd, res)))
-        self._past.append(tuple(quantize(x, r) for x, r in zip(q, res)))
         self._vel = [float(v) for v in qd]
 
     def _noise(self, stds: list[float], rng: np.random.Generator) -> list[float] | None:
