@@ -108,6 +108,15 @@ class EffectModel:
         return dict(self._values)
 
     @property
+    def identity(self) -> bool:
+        """Whether every effect is off: commands and measurements pass through unchanged.
+
+        A simulator may then skip the model in its hot path altogether.
+        """
+        return not any(v for k, v in self._values.items()
+                       if not k.endswith(".stribeck_velocity"))
+
+    @property
     def frictional(self) -> bool:
         """Whether any joint has smooth Coulomb friction (``friction()`` is not all zeros)."""
         return any(self.friction_force)

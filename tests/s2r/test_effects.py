@@ -110,6 +110,11 @@ def test_every_parameter_changes_the_output_and_resetting_it_restores_it(name: s
 
 def test_nominal_values_switch_every_effect_off() -> None:
     fx = EffectModel(SPEC, sample_period=DT, window=PERIOD)
+    assert fx.identity and not fx.frictional
+    for name, value in CHANGED.items():
+        fx.set_params({name: value})
+        assert fx.identity == name.endswith(".stribeck_velocity"), name
+        fx.set_params({name: fx.parameters[name].nominal})
     rng = np.random.default_rng(0)
     fx.reset(0.0, *truth(0.0), rng)
     applied = fx.command(0.0, (3.0,))
