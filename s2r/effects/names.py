@@ -8,10 +8,8 @@ from __future__ import annotations
 
 #: family -> (unit, meaning template); ``{0}`` is the joint, motor or sensor name.
 EFFECT_KINDS: dict[str, tuple[str, str]] = {
-    "delay.action": ("s", "dead time from a command to its effect on the actuators "
-                          "(any value, not rounded to the physics step)"),
-    "delay.observation": ("s", "age of a measurement when the controller receives it "
-                               "(any value, interpolated between physics steps)"),
+    "delay.action": ("s", "dead time from a command to its effect on the actuators"),
+    "delay.observation": ("s", "age of a measurement when the controller receives it"),
     "motor.*.deadzone": ("V", "deadzone of actuator {0} (command unit): |u| <= dz gives 0, "
                               "larger commands are shifted to u - sign(u) dz"),
     "motor.*.rate_limit": ("1/s", "largest change of the command of actuator {0} per second "
