@@ -59,7 +59,11 @@ class CommandDelay:
         changes.append((when, tuple(map(float, command))))
 
     def average(self, t0: float, t1: float) -> Values:
-        """Time-weighted mean of the command in force over ``[t0 - delay, t1 - delay)``."""
+        """Time-weighted mean of the command in force over ``[t0 - delay, t1 - delay)``.
+
+        When no change falls inside the interval the result is the very tuple
+        returned before, so a caller can skip work with ``if u is not last:``.
+        """
         a, b = t0 - self.delay, t1 - self.delay
         changes = self._changes
         while changes and changes[0][0] <= a + EPS:

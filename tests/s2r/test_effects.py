@@ -208,6 +208,15 @@ def test_a_delay_between_physics_steps_is_smooth_in_the_delay() -> None:
     assert len(set(np.round(seen, 9))) > 20  # not two or three levels
 
 
+def test_an_unchanged_command_is_the_same_object() -> None:
+    line = CommandDelay(2, 0.003)
+    line.push(0.0, (1.0, 2.0))
+    seen = [line.average(0.002 * k, 0.002 * (k + 1)) for k in range(6)]
+    assert seen[0] == (0.0, 0.0) and seen[1] == (0.5, 1.0)
+    assert seen[2] is seen[3] is seen[4] is seen[5]
+    assert seen[2] == (1.0, 2.0)
+
+
 def test_commands_never_overtake_each_other() -> None:
     line = CommandDelay(1)
     line.push(0.0, (1.0,), extra=0.003)
