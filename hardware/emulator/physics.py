@@ -10,6 +10,8 @@ implementation the simulator uses; see :mod:`s2r.effects` for the formulas):
   falls into gets the time-weighted mean of the old and new outputs;
 - the command rate limit ``motor.<j>.rate_limit`` (the output slews to a new
   value tick by tick);
+- smooth Coulomb friction ``joint.<j>.coulomb_smooth`` (a joint torque added
+  each tick at the velocity the tick starts with);
 - a driver that coasts when disabled (a DC motor's H-bridge goes idle: no
   current, no back-EMF braking);
 - encoders and the firmware's estimates: ``sensor.<j>.resolution``,
@@ -39,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pybullet as pb
 
 from hardware.emulator.truth import SETTINGS, SHORTCUTS, Effects, load_truth, truth_table
 from s2r.effects import EffectModel, counts_per_rev, sensor_owner
@@ -89,6 +92,8 @@ class Plant:
         names = self.spec.joint_names
         self._motors = [(names.index(a.joint), a) for a in self.sim.actuators]
         self._request: tuple[tuple[float, ...], float, float] = ((), 0.0, 0.0)
+        self._joint_ids = [self.sim.joint_index(j) for j in names]
+        self._friction_hooked = False
         self.reset()
 
     def _load(self, name: str, truth: str, overrides: dict[str, Any]) -> None:
@@ -105,10 +110,6 @@ class Plant:
                                        if k in SHORTCUTS and v is not None}))
         fx_names = set(self.fx.parameters)
         fx_values = {k: v for k, v in values.items() if k in fx_names}
-        smooth = [k for k, v in fx_values.items() if k.endswith(".coulomb_smooth") and v]
-        if smooth:
-            raise ConfigError(f"params.{smooth[0]}: smooth friction is not applied by the "
-                              "emulator yet (use joint.<j>.coulomb)", where=loaded.source)
         sim_values = {k: v for k, v in values.items() if k not in fx_names}
         com = {k: v for k, v in sim_values.items() if ".com_" in k}
         # COM first, alone: a COM change reloads the URDF, and SimRobot then re-derives the
@@ -201,11 +202,24 @@ class Plant:
         values, enabled, extra = self._request
         if fx.limiter.last != values and any(fx.limiter.rates):  # still slewing
             fx.command(now, values, extra, (enabled,))
+        if fx.frictional and not self._friction_hooked:
+            self.sim.add_substep_hook(self._add_friction)
+            self._friction_hooked = True
         self.sim.act(self._drive(fx.drive(now, self.tick)))
         self.ticks += 1
         obs = self._true = self.sim.observe()
         fx.record(self.time, obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
         self._meas = fx.measure(self.time, self.rng)
+
+    def _add_friction(self, sim: SimRobot) -> None:
+        """Sub-step hook: smooth Coulomb torques at the velocities the tick starts with.
+
+        PyBullet adds joint torques set twice in one step, so these add to the actuators'.
+        """
+        if self.fx.frictional:
+            pb.setJointMotorControlArray(sim.body, self._joint_ids, pb.TORQUE_CONTROL,
+                                         forces=self.fx.friction(self._true.qd.tolist()),
+                                         physicsClientId=sim.client)
 
     def _drive(self, mean: tuple[float, ...]) -> list[float]:
         """Output = mean command + (disabled fraction of the tick) * coasting voltage."""

@@ -124,9 +124,43 @@ def test_bad_shortcuts_are_config_errors(kw: dict, message: str) -> None:
     assert message in str(err.value)
 
 
-def test_smooth_friction_in_a_truth_is_refused_until_the_emulator_applies_it(
-        tmp_path: Path) -> None:
+def swing(p: Plant, friction: float) -> list[float]:
+    """Free pendulum swing from 1 rad (arm disabled): the true pendulum angles."""
+    p.fx.set_params({"joint.pendulum.coulomb_smooth": friction})
+    p.reset([0.0, 1.0], [0.0, 0.0])
+    out = []
+    for _ in range(500):
+        p.step()
+        out.append(float(p._true.q[1]))
+    return out
+
+
+def test_smooth_friction_is_a_torque_that_decays_the_swing(tmp_path: Path) -> None:
     path = tmp_path / "truth.yaml"
     path.write_text("params: {joint.pendulum.coulomb_smooth: 0.001}\n")
-    with pytest.raises(ConfigError, match="coulomb_smooth: smooth friction is not applied"):
-        plant("furuta", str(path))
+    p = plant("furuta", str(path))
+    try:
+        assert p.effect_truth["joint.pendulum.coulomb_smooth"] == 0.001
+        free, rubbed = swing(p, 0.0), swing(p, 0.001)
+        # 1 s of swinging: the amplitude of the last swing is smaller with friction
+        assert max(np.abs(rubbed[-150:])) < max(np.abs(free[-150:])) - 0.05
+        assert swing(p, 0.0) == free  # off again: bit for bit the frictionless swing
+    finally:
+        p.close()
+
+
+def test_smooth_friction_matches_an_explicit_torque_on_an_unactuated_joint() -> None:
+    """One tick from rest at 90 deg: the pendulum's acceleration drops by F / I_eff."""
+    p = plant("furuta")
+    try:
+        def accel(friction: float) -> float:
+            p.fx.set_params({"joint.pendulum.coulomb_smooth": friction,
+                             "joint.pendulum.stribeck_velocity": 0.01})
+            p.reset([0.0, 0.5], [0.0, 2.0])  # moving fast: tanh(200) = 1
+            p.step()
+            return (float(p._true.qd[1]) - 2.0) / p.tick
+
+        a0, a1, a2 = accel(0.0), accel(0.001), accel(0.002)
+        assert a1 < a0 and (a0 - a2) == pytest.approx(2 * (a0 - a1), rel=1e-3)  # linear in F
+    finally:
+        p.close()
