@@ -106,8 +106,13 @@ class Plant:
         settings = {k: v for k, v in overrides.items() if k in SETTINGS}
         self.effects: Effects = loaded.effects.updated(**settings).check("emulator effects")
         values = dict(loaded.params)
-        values.update(self._shortcuts({k: v for k, v in overrides.items()
-                                       if k in SHORTCUTS and v is not None}))
+        shortcuts = self._shortcuts({k: v for k, v in overrides.items()
+                                     if k in SHORTCUTS and v is not None})
+        try:
+            values.update({k: self.fx.parameters[k].check(v) for k, v in shortcuts.items()})
+        except ParameterError as err:
+            raise ConfigError(f"{err.message} (from an emulator option)",
+                              where=err.where) from None
         fx_names = set(self.fx.parameters)
         fx_values = {k: v for k, v in values.items() if k in fx_names}
         sim_values = {k: v for k, v in values.items() if k not in fx_names}

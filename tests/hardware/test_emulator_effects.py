@@ -116,6 +116,7 @@ def test_emulator_shortcuts_set_the_named_parameters_of_every_joint() -> None:
     (dict(velocity_filter=1.0), "velocity_filter: must be in [0, 1)"),
     (dict(encoder_cpr=-1), "encoder_cpr: must be finite and >= 0"),
     (dict(encoder_cpr=10), "sensor.arm.resolution: 0.628"),
+    (dict(encoder_cpr=10), "outside the bounds [0.0, 0.1] (from an emulator option)"),
     (dict(encoder_cp=10), "unknown effect option(s): encoder_cp"),
 ])
 def test_bad_shortcuts_are_config_errors(kw: dict, message: str) -> None:
