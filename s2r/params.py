@@ -171,3 +171,9 @@ class ParameterTable(Mapping[str, Parameter]):
         """(name, nominal, low, high, unit, meaning) for printing."""
         return [(p.name, p.nominal, p.low, p.high, p.unit, p.meaning)
                 for p in self._params.values()]
+
+# The timing and sensing effect families (delay.*, motor.*.deadzone/rate_limit, sensor.*,
+# smooth friction): defined with their one implementation in s2r.effects.
+from s2r.effects.names import EFFECT_KINDS  # noqa: E402
+
+KINDS.update(EFFECT_KINDS)
