@@ -46,6 +46,7 @@ import gymnasium as gym
 import numpy as np
 
 from randomizers.base import Layout, RandomizationContext, RandomizationError, Randomizer
+from randomizers.registry import value_error_message
 from randomizers.robot_proxy import RandomizedRobot
 from randomizers.target import ParameterTarget
 from s2r.tasks.base import RobotTask
@@ -106,6 +107,11 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                 if err.where or not r.where:
                     raise
                 raise RandomizationError(err.message, where=r.where) from None
+            except ValueError as err:  # an option that is not a number, converted late
+                if r.entry is None:
+                    raise
+                raise RandomizationError(value_error_message(r.type, r.entry, err),
+                                         where=r.where) from None
         self._reseed(seed)
         self._step_rng = np.random.default_rng(0)
         self._countdown: dict[int, int] = {}
