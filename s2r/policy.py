@@ -49,7 +49,8 @@ class Policy:
     act_dim: int | None = None
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        action = np.asarray(self.fn(np.asarray(obs, dtype=np.float32)), dtype=np.float64)
+        # a policy file's forward pass casts to its weights' dtype (float32 or float64)
+        action = np.asarray(self.fn(np.asarray(obs, dtype=np.float64)), dtype=np.float64)
         return np.clip(action.reshape(-1), -1.0, 1.0)
 
 

@@ -349,7 +349,7 @@ def test_a_wrong_field_count_is_an_error_even_on_every_row(
         read_log(path)
 
 
-def test_a_row_cut_mid_write_after_a_field_count_check_still_reads(tmp_path: Path) -> None:
+def test_a_log_killed_mid_row_still_reads_every_complete_row(tmp_path: Path) -> None:
     path = write_run(tmp_path / "run.s2r.csv", episodes=1, rows=3)
     text = path.read_text()
     path.write_text(text[:text.rindex("# end")] + "0,3,0.03,1.5,0.3")  # killed mid-row
