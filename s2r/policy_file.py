@@ -172,7 +172,9 @@ def _check_chain(meta: dict[str, Any], layers: list[Any], where: str) -> list[tu
 def _tensor(state: dict[str, Any], key: str, shape: tuple[int, ...], where: str) -> Any:
     import torch
 
-    t = state.get(key)
+    if key not in state:
+        raise PolicyError(f"weights '{key}' are missing", where=where)
+    t = state[key]
     if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.is_quantized:
         raise PolicyError(f"weights '{key}': expected a dense tensor, got "
                           f"{type(t).__name__}", where=where)

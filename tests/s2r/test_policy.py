@@ -148,7 +148,7 @@ def test_bad_tensors_are_refused(tmp_path):
             load_policy(path)
     missing = small_state()
     del missing["2.weight"]
-    with pytest.raises(PolicyError, match="'2.weight': expected a dense tensor, got NoneType"):
+    with pytest.raises(PolicyError, match="weights '2.weight' are missing"):
         load_policy(write(tmp_path / "m.pt", blob(LAYERS, missing)))
 
 
