@@ -82,9 +82,9 @@ def read_policy_file(path: str) -> Any:
         if code:
             raise PolicyError(f"not an s2r policy file: it holds pickled code ({code[0]}), "
                               "which is never run", where=path) from None
-        detail = next((line.strip() for line in str(err).splitlines()
-                       if "Unsupported operand" in line), str(err).splitlines()[0][:120]
-                      if str(err) else "")
+        lines = str(err).splitlines()
+        detail = next((line.strip() for line in lines if "Unsupported operand" in line),
+                      lines[0].split(". ")[0][:120] if lines else "")
         raise PolicyError(f"not an s2r policy file: it is not a torch weights file "
                           f"({type(err).__name__}{': ' + detail if detail else ''})",
                           where=path) from None
