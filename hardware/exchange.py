@@ -77,7 +77,8 @@ class Exchanger:
         self._recent[-1] += 1
         if sum(self._recent) > self.retry_budget:
             raise DeviceError(f"link unreliable: {sum(self._recent)} retries in the last "
-                              f"{len(self._recent)} exchanges (crc errors {stats.crc_errors}, "
+                              f"{len(self._recent)} exchanges (CRC errors {stats.crc_errors}, "
+                              f"framing errors {stats.framing_errors}, "
                               f"timeouts {stats.timeouts}); check the cable, the baud rate "
                               "and the USB latency", where=self.where)
 

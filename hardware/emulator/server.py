@@ -255,7 +255,7 @@ class Emulator:
         sent = self._faults.outgoing(wire)
         if sent is not None:
             self._counts["frames_out"] += 1
-            self._out += sent
+            self._out += b"\x00" + sent  # a delimiter before every frame (PROTOCOL.md §2)
 
     def _flush(self) -> None:
         if not self._out or self._pty is None:

@@ -111,7 +111,7 @@ class SimDevice:
 
     def request(self, msg: m.Message, timeout: float = 5.0) -> m.Message:
         self.seq = (self.seq + 1) % 256
-        self.port.write(m.to_wire(msg, self.seq))
+        self.port.write(b"\x00" + m.to_wire(msg, self.seq))  # delimiter first (PROTOCOL.md §2)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             for frame in self.decoder.feed(self.port.read(max(1, self.port.in_waiting))):
@@ -243,3 +243,18 @@ def test_sim_survives_garbage_and_reports_it(sim: SimDevice) -> None:
     assert again.t_us > reply.t_us  # type: ignore[union-attr]
     err = sim.request(m.ErrorMsg(0, ""))  # a device-to-host type sent to the device
     assert err == m.ErrorMsg(m.ErrorCode.UNKNOWN_TYPE, "unknown type 0x85")
+
+
+def test_sim_delimits_every_frame_and_line_noise_costs_nothing(sim: SimDevice) -> None:
+    sim.port.write(b"\x13\x37")  # noise on the idle line, then a delimited request
+    sim.seq = (sim.seq + 1) % 256
+    sim.port.write(b"\x00" + m.to_wire(m.StateRequest(), sim.seq))
+    sim.port.timeout = 5.0
+    data = sim.port.read_until(b"\x00")
+    assert data == b"\x00"  # the firmware's delimiter before its reply
+    data = sim.port.read_until(b"\x00")
+    sim.port.timeout = 0.002
+    frames = FrameDecoder().feed(data)
+    assert [f.seq for f in frames] == [sim.seq]  # the request survived the noise
+    reply = m.parse(frames[0])
+    assert isinstance(reply, m.State) and m.StatusFlags.RX_ERROR in reply.flags  # noise seen
