@@ -6,7 +6,9 @@ request, get its reply" into one call with the host's retry rules:
 - each attempt waits ``reply_timeout`` s, or less when a corrupted frame arrives
   meanwhile (it was most likely the reply);
 - idempotent requests (HELLO, RESET, ENABLE, DISABLE, ESTOP, SET_WATCHDOG,
-  STATE_REQUEST) are simply sent again; a reply to any attempt is accepted;
+  STATE_REQUEST) are simply sent again; a reply to any attempt is accepted (a COMMAND
+  is resent under its own ``seq``, see :meth:`SerialRobot.act
+  <hardware.serial_robot.SerialRobot.act>`);
 - at most ``max_retries`` retries per exchange and ``retry_budget`` in the last
   ``retry_window`` exchanges, else a :class:`~s2r.errors.DeviceError` that says whether
   the device was silent or the replies were corrupted;
@@ -161,13 +163,15 @@ class Pipeline:
         self.inflight.clear()
         self.last_reply = time.perf_counter()
 
-    def send(self, msg: Message, wait: float, accept: Callable[[Message], Any]) -> None:
-        """Send ``msg``; pass replies to ``accept`` until its own arrives or ``wait`` s."""
+    def send(self, msg: Message, wait: float, accept: Callable[[Message], Any], *,
+             avoid: int | None = None) -> None:
+        """Send ``msg`` (a fresh ``seq`` other than ``avoid``); pass replies to ``accept``
+        until its own arrives or ``wait`` s."""
         ex, link = self.ex, self.ex.link
         horizon = (ex.max_retries + 1) * ex.reply_timeout
         ex.begin()
         start = time.perf_counter()
-        seq = link.send(msg)
+        seq = link.send(msg, avoid=avoid)
         self.inflight.append([seq, start, False])
         got = False
         while self.inflight and not got:

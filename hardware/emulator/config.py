@@ -22,6 +22,7 @@ from s2r.config import configs_dir, merge_into, parse_overrides, read_yaml
 from s2r.errors import ConfigError
 
 MODES = ("realtime", "lockstep")
+SET_WATCHDOG = ("obey", "ignore", "refuse")
 RATES = ("corrupt_rate", "drop_rate", "garbage_rate")
 
 
@@ -34,6 +35,7 @@ class EmulatorConfig:
     mode: str = "realtime"  # realtime (wall clock) | lockstep (one COMMAND = one period)
     seed: int = 0  # seeds every random draw (noise, jitter, faults)
     watchdog_ms: int = 100  # device watchdog after power-up (SET_WATCHDOG changes it)
+    set_watchdog: str = "obey"  # obey | ignore (ACK, keep watchdog_ms) | refuse (NACK): faults
     lockstep_wall_timeout_ms: int = 1000  # lockstep: trip after this long without COMMAND
     control_rate: float | None = None  # Hz of the host loop; null: the robot's
     baud: int = 1_000_000  # informational: a pty has no baud rate
@@ -68,6 +70,8 @@ class EmulatorConfig:
             raise bad("mode", "must be realtime or lockstep")
         if not 1 <= self.watchdog_ms <= 60000:
             raise bad("watchdog_ms", "must be 1..60000")
+        if self.set_watchdog not in SET_WATCHDOG:
+            raise bad("set_watchdog", "must be obey, ignore or refuse")
         if self.lockstep_wall_timeout_ms <= 0:
             raise bad("lockstep_wall_timeout_ms", "must be > 0")
         if self.control_rate is not None and not (math.isfinite(self.control_rate)

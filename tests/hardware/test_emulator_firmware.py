@@ -226,12 +226,13 @@ def test_limits_latch_and_refuse_enable() -> None:
 
 def test_reset_home_state_and_bad_resets() -> None:
     dev = Dev()
-    assert nack(dev.send(MsgType.RESET), ErrorCode.BAD_LENGTH)
-    assert nack(dev.send(MsgType.RESET, b"\x02"), ErrorCode.BAD_VALUE)
-    assert nack(dev.send(MsgType.RESET, b"\x00\x00"), ErrorCode.BAD_LENGTH)
-    assert nack(dev.send(MsgType.RESET, b"\x01" + bytes(8)), ErrorCode.BAD_LENGTH)
+    # a RESET that does not decode gets ERROR, like any undecodable request
+    assert error(dev.send(MsgType.RESET), ErrorCode.BAD_LENGTH)
+    assert error(dev.send(MsgType.RESET, b"\x02"), ErrorCode.BAD_VALUE)
+    assert error(dev.send(MsgType.RESET, b"\x00\x00"), ErrorCode.BAD_LENGTH)
+    assert error(dev.send(MsgType.RESET, b"\x01" + bytes(8)), ErrorCode.BAD_LENGTH)
     nan = struct.pack("<4f", 0.0, math.nan, 0.0, 0.0)
-    assert nack(dev.send(MsgType.RESET, b"\x01" + nan), ErrorCode.BAD_VALUE)
+    assert error(dev.send(MsgType.RESET, b"\x01" + nan), ErrorCode.BAD_VALUE)
     assert dev.states == [] and dev.homed == 0
     good = struct.pack("<4f", 0.5, 3.0, 0.0, -1.0)
     assert dev.send(MsgType.RESET, b"\x01" + good) == Ack(MsgType.RESET)

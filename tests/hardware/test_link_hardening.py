@@ -3,14 +3,26 @@ handshake, resent COMMANDs, baud-rate hints."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 import serial
 
 from hardware.codec import FrameDecoder
 from hardware.emulator import Emulator, EmulatorConfig
 from hardware.messages import Hello, State, StateRequest, parse, to_wire
+from hardware.messages import StatusFlags as F
 from hardware.serial_link import LinkStats
 from hardware.serial_robot import SerialRobot
 from s2r.commands.hardware import _link
+from s2r.errors import DeviceError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def lockstep(**kw: object) -> Emulator:
@@ -65,3 +77,84 @@ def test_garbage_is_counted_as_framing_not_crc_errors() -> None:
         s = robot.stats
         assert s.framing_errors > 0 and s.retries == 0
         assert s.framing_errors + s.crc_errors == emu.stats["garbage"]  # one per junk burst
+
+
+# ------------------------------------------------------------------ the watchdog in the handshake
+def test_the_handshake_lowers_a_long_device_watchdog_and_reads_it_back() -> None:
+    with lockstep(watchdog_ms=60000) as emu, SerialRobot("furuta", emu.port) as robot:
+        assert robot.device_info.watchdog_ms == emu.firmware.watchdog_ms == 100
+        assert emu.stats["hellos"] == 2  # the second HELLO read the watchdog back
+
+
+@pytest.mark.parametrize("fault,match", [
+    ("ignore", "device keeps a 60000 ms watchdog after SET_WATCHDOG 100 ms, the host "
+               "requires at most 100 ms"),
+    ("refuse", r"device refused SET_WATCHDOG 100 ms \(UNSUPPORTED: .*\); it keeps 60000 ms"),
+])
+def test_a_device_that_keeps_a_longer_watchdog_is_refused(fault: str, match: str) -> None:
+    with lockstep(watchdog_ms=60000, set_watchdog=fault) as emu:
+        with pytest.raises(DeviceError, match=match) as err:
+            SerialRobot("furuta", emu.port)
+        assert str(err.value).startswith(emu.port)
+        assert not emu.firmware.enabled
+
+
+HOST = """
+import sys
+from hardware.serial_robot import SerialRobot
+from s2r.errors import SafetyStop
+robot = SerialRobot("furuta", sys.argv[1], reply_timeout=0.5)
+robot.reset([0.0, 0.0], [0.0, 0.0])
+print("READY", flush=True)
+while True:  # drive 0.3 V until killed (a busy machine may trip the watchdog: re-arm)
+    try:
+        robot.act([0.3])
+    except SafetyStop:
+        robot.reset([0.0, 0.0], [0.0, 0.0])
+"""
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_killed_host_leaves_the_device_stopped_by_its_watchdog(tmp_path: Path) -> None:
+    emu = Emulator(EmulatorConfig(robot="furuta", truth="nominal", mode="realtime",
+                                  watchdog_ms=60000))
+    with emu:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        host = subprocess.Popen([sys.executable, "-c", HOST, emu.port], env=env,
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert host.stdout is not None and host.stdout.readline().strip() == "READY"
+            assert wait_for(lambda: emu.firmware.output == (pytest.approx(0.3),))
+            assert emu.firmware.watchdog_ms == 100  # the host lowered the 60 s watchdog
+            host.kill()  # no DISABLE, no close: the host is simply gone
+            host.wait(timeout=30)
+            assert wait_for(lambda: emu.firmware.output == (0.0,) and not emu.firmware.enabled)
+            assert F.WATCHDOG_TRIPPED in emu.firmware.flags
+        finally:
+            if host.poll() is None:
+                host.kill()
+                host.wait(timeout=30)
+
+
+# ------------------------------------------------------------------ a lost COMMAND is resent
+def test_a_lost_command_is_resent_even_when_the_next_reply_is_corrupted() -> None:
+    with lockstep() as emu, SerialRobot("furuta", emu.port, reply_timeout=0.5) as robot:
+        robot.reset([0.0, 0.0], [0.0, 0.0])
+        robot.act([0.5])
+        n = emu.stats["frames_in"]  # index of the next frame the device receives
+        emu.faults.lose.add(n)  # the COMMAND is lost on the line
+        emu.faults.corrupt.add(n + 1)  # the reply to its first resend is corrupted
+        robot.act([1.0])
+        assert emu.firmware.output == (1.0,) and robot.observe().t == pytest.approx(0.02)
+        assert robot.stats.retries == 2 and robot.stats.crc_errors == 1
+        s = emu.stats
+        assert (s["lost"], s["corrupted"], s["commands_applied"], s["commands_resent"]) == (
+            1, 1, 2, 1)  # applied once (by the first resend), the second resend only answered
