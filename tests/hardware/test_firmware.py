@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
+import conformance
 import pytest
 
 from hardware import messages as m
@@ -258,3 +259,11 @@ def test_sim_delimits_every_frame_and_line_noise_costs_nothing(sim: SimDevice) -
     assert [f.seq for f in frames] == [sim.seq]  # the request survived the noise
     reply = m.parse(frames[0])
     assert isinstance(reply, m.State) and m.StatusFlags.RX_ERROR in reply.flags  # noise seen
+
+
+def test_sim_answers_the_conformance_table(sim: SimDevice) -> None:
+    device = conformance.PortDevice(sim.port)
+    device.seq = sim.seq
+    assert conformance.run(device) == []
+    sim.seq = device.seq
+    sim.decoder = device.decoder

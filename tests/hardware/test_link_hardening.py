@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import conformance
 import pytest
 import serial
 
@@ -158,3 +159,26 @@ def test_a_lost_command_is_resent_even_when_the_next_reply_is_corrupted() -> Non
         s = emu.stats
         assert (s["lost"], s["corrupted"], s["commands_applied"], s["commands_resent"]) == (
             1, 1, 2, 1)  # applied once (by the first resend), the second resend only answered
+
+
+# ------------------------------------------------------------------ conformance table
+@pytest.mark.parametrize("mode", ["lockstep", "realtime"])
+def test_the_emulator_answers_the_conformance_table(mode: str) -> None:
+    with Emulator(EmulatorConfig(robot="furuta", truth="nominal", mode=mode)) as emu:
+        port = serial.serial_for_url(emu.port, timeout=0.01)
+        try:
+            assert conformance.run(conformance.PortDevice(port)) == []
+        finally:
+            port.close()
+
+
+def test_the_conformance_check_reports_a_wrong_reply() -> None:
+    wrong = (conformance.Row("RESET without payload, NACK expected", 0x04, b"",
+                             conformance.nack(conformance.E.BAD_LENGTH)),)
+    with lockstep() as emu:
+        port = serial.serial_for_url(emu.port, timeout=0.01)
+        try:
+            assert conformance.run(conformance.PortDevice(port), wrong) == [
+                "RESET without payload, NACK expected: expected NACK 0x2, got ERROR 0x2"]
+        finally:
+            port.close()
