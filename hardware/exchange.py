@@ -60,6 +60,7 @@ class Exchanger:
         self.max_retries, self.retry_budget = max_retries, retry_budget
         self.rate = rate  # control rate, only to express timeouts in control periods
         self._recent: deque[int] = deque(maxlen=max(1, retry_window))
+        self._bytes_at_begin = 0
 
     @property
     def where(self) -> str:
@@ -68,6 +69,7 @@ class Exchanger:
     def begin(self) -> int:
         """Start one exchange (for the budget); returns the link's dropped-frame count."""
         self._recent.append(0)
+        self._bytes_at_begin = self.link.stats.bytes_received
         return self.link.dropped
 
     def retry(self) -> None:
@@ -90,7 +92,10 @@ class Exchanger:
         dropped = self.link.dropped - dropped_before
         ms = attempts * self.reply_timeout * 1e3
         periods = f" = {ms * self.rate / 1e3:.1f} control periods" if self.rate else ""
-        why = f"{dropped} corrupted replies" if dropped else "device silent or unplugged"
+        got = self.link.stats.bytes_received - self._bytes_at_begin
+        why = (f"{dropped} corrupted replies" if dropped else
+               f"{got} bytes but no valid frame: noise or a baud rate mismatch" if got else
+               "device silent or unplugged")
         return DeviceError(f"no valid reply to {what} after {attempts} attempts in {ms:.0f} ms"
                            f"{periods}: {why}", where=self.where)
 

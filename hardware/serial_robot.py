@@ -81,7 +81,7 @@ class SerialRobot(RobotBase):
                  client: str = "s2r") -> None:
         self.spec = spec_of(robot if isinstance(robot, (RobotSpec, RobotDescription))
                             else str(robot), tuple(overrides))
-        self.port = port
+        self.port, self.baud = port, baud
         watchdog_ms = DEFAULT_WATCHDOG_MS if watchdog_ms is None else watchdog_ms
         if not 1 <= watchdog_ms <= MAX_WATCHDOG_MS:
             raise ConfigError(f"watchdog_ms: must be 1..{MAX_WATCHDOG_MS}, got {watchdog_ms}",
@@ -129,10 +129,8 @@ class SerialRobot(RobotBase):
             reply = self.link.wait_reply(seqs, min(0.25, max(0.0, deadline - time.perf_counter())))
         self.link.forget(seqs)
         if reply is None:
-            got = self.stats.bytes_received
-            why = (f"{got} bytes received, {self.link.dropped} bad frames: baud rate mismatch?"
-                   if got else "nothing received: wrong port, device off or still booting?")
-            raise DeviceError(f"no reply to HELLO within {timeout:g} s ({why})", where=self.port)
+            raise DeviceError(f"no reply to HELLO within {timeout:g} s ({self._why_silent()})",
+                              where=self.port)
         info = reply[1]
         if not isinstance(info, m.DeviceInfo):
             raise ProtocolError(f"expected DEVICE_INFO in reply to HELLO, got "
@@ -143,6 +141,18 @@ class SerialRobot(RobotBase):
         except m.HandshakeError as err:
             raise m.HandshakeError(err.message, where=self.port) from None
         return info
+
+    def _why_silent(self) -> str:
+        """Why the handshake got no reply, from what arrived: bytes, frames or nothing."""
+        s = self.stats
+        if s.frames_received:
+            return (f"{s.frames_received} valid frames received, none answering HELLO: "
+                    "is another program using the device?")
+        if s.bytes_received:
+            return (f"{s.bytes_received} bytes received but no valid frame ({s.crc_errors} CRC "
+                    f"errors, {s.framing_errors} framing errors): baud rate mismatch? the host "
+                    f"uses {self.baud} baud, the device must too")
+        return "nothing received: wrong port, device off or still booting?"
 
     def _set_watchdog(self, client: str) -> m.DeviceInfo:
         """SET_WATCHDOG, then HELLO again to read back what the device really keeps."""

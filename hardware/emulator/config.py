@@ -36,6 +36,7 @@ class EmulatorConfig:
     seed: int = 0  # seeds every random draw (noise, jitter, faults)
     watchdog_ms: int = 100  # device watchdog after power-up (SET_WATCHDOG changes it)
     set_watchdog: str = "obey"  # obey | ignore (ACK, keep watchdog_ms) | refuse (NACK): faults
+    host_baud: int | None = None  # the host reads at this rate, not `baud`: replies garbled
     lockstep_wall_timeout_ms: int = 1000  # lockstep: trip after this long without COMMAND
     control_rate: float | None = None  # Hz of the host loop; null: the robot's
     baud: int = 1_000_000  # informational: a pty has no baud rate
@@ -70,6 +71,10 @@ class EmulatorConfig:
             raise bad("mode", "must be realtime or lockstep")
         if not 1 <= self.watchdog_ms <= 60000:
             raise bad("watchdog_ms", "must be 1..60000")
+        if self.host_baud is not None and not self.host_baud > 0:
+            raise bad("host_baud", "must be > 0 baud")
+        if self.baud <= 0:
+            raise bad("baud", "must be > 0 baud")
         if self.set_watchdog not in SET_WATCHDOG:
             raise bad("set_watchdog", "must be obey, ignore or refuse")
         if self.lockstep_wall_timeout_ms <= 0:

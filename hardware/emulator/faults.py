@@ -18,6 +18,37 @@ from collections import Counter
 import numpy as np
 
 
+def rebaud(data: bytes, ratio: float) -> bytes:
+    """What a UART receives of ``data`` sent 8N1 at ``ratio`` times its own baud rate.
+
+    The sender's bits go out back to back; the receiver waits for a low line (start
+    bit), samples 8 data bits and the stop bit in the middle of its own bit times, and
+    delivers a byte whose stop bit is low (a framing error) as 0x00, as Linux does.
+
+    >>> rebaud(bytes.fromhex("55a3"), 1.0).hex()  # same rate: unchanged
+    '55a3'
+    >>> rebaud(bytes(range(1, 40)), 1_000_000 / 115200).hex()  # 1 Mbaud read at 115200
+    '00260008ed'
+    """
+    bits = [b for byte in data for b in (0, *((byte >> i) & 1 for i in range(8)), 1)]
+
+    def line(t: float) -> int:
+        i = int(t)
+        return bits[i] if 0 <= i < len(bits) else 1  # idle high
+
+    out, t = bytearray(), 0.0
+    while True:
+        i = int(t) if t == int(t) else int(t) + 1  # next sender bit boundary at or after t
+        while i < len(bits) and bits[i]:
+            i += 1
+        if i >= len(bits):
+            return bytes(out)
+        start = max(float(i), t)
+        byte = sum(line(start + (k + 1.5) * ratio) << k for k in range(8))
+        out.append(byte if line(start + 9.5 * ratio) else 0)
+        t = start + 10 * ratio - 0.5 * ratio  # look for the next start from mid stop bit
+
+
 class Faults:
     """Corrupt, drop, or prefix with garbage the frames a device sends (rates 0 = off).
 

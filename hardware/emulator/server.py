@@ -29,7 +29,7 @@ from hardware.codec import Frame, FrameDecoder
 from hardware.emulator.config import EmulatorConfig
 from hardware.emulator.describe import device_info_for
 from hardware.emulator.device import Device
-from hardware.emulator.faults import Faults
+from hardware.emulator.faults import Faults, rebaud
 from hardware.emulator.physics import Plant
 from hardware.emulator.ptyport import PtyPort
 from hardware.messages import to_wire
@@ -269,7 +269,10 @@ class Emulator:
         sent = self._faults.outgoing(wire, index)
         if sent is not None:
             self._counts["frames_out"] += 1
-            self._out += b"\x00" + sent  # a delimiter before every frame (PROTOCOL.md §2)
+            sent = b"\x00" + sent  # a delimiter before every frame (PROTOCOL.md §2)
+            if self.cfg.host_baud is not None:  # what a host at the wrong baud rate receives
+                sent = rebaud(sent, self.cfg.baud / self.cfg.host_baud)
+            self._out += sent
 
     def _flush(self) -> None:
         if not self._out or self._pty is None:

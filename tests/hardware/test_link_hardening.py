@@ -16,9 +16,11 @@ import serial
 
 from hardware.codec import FrameDecoder
 from hardware.emulator import Emulator, EmulatorConfig
+from hardware.emulator.ptyport import PtyPort
+from hardware.exchange import Exchanger
 from hardware.messages import Hello, State, StateRequest, parse, to_wire
 from hardware.messages import StatusFlags as F
-from hardware.serial_link import LinkStats
+from hardware.serial_link import LinkStats, SerialLink
 from hardware.serial_robot import SerialRobot
 from s2r.commands.hardware import _link
 from s2r.errors import DeviceError
@@ -182,3 +184,35 @@ def test_the_conformance_check_reports_a_wrong_reply() -> None:
                 "RESET without payload, NACK expected: expected NACK 0x2, got ERROR 0x2"]
         finally:
             port.close()
+
+
+# ------------------------------------------------------------------ baud rate mismatch
+@pytest.mark.parametrize("host_baud", [115200, 9600])
+def test_bytes_without_a_valid_frame_get_the_baud_hint(host_baud: int) -> None:
+    with lockstep(host_baud=host_baud) as emu:
+        with pytest.raises(DeviceError, match=r"no reply to HELLO within 1 s \(\d+ bytes received "
+                                              r"but no valid frame .*baud rate mismatch\? the "
+                                              r"host uses 1000000 baud") as err:
+            SerialRobot("furuta", emu.port, handshake_timeout=1.0)
+        assert "nothing received" not in str(err.value)
+        assert emu.stats["hellos"] >= 1  # the device answered: only the replies were garbled
+
+
+def test_a_silent_device_is_not_a_baud_problem() -> None:
+    with lockstep(silent_after=0.0) as emu:
+        with pytest.raises(DeviceError, match="nothing received: wrong port") as err:
+            SerialRobot("furuta", emu.port, handshake_timeout=0.5)
+        assert "baud" not in str(err.value)
+
+
+def test_an_exchange_that_only_gets_noise_says_so() -> None:
+    with PtyPort() as pty:
+        link = SerialLink.open(pty.path)
+        try:
+            ex = Exchanger(link, reply_timeout=0.05)
+            os.write(pty.master, b"\x13\x37" * 5)  # bytes, never a delimiter
+            with pytest.raises(DeviceError, match="no valid reply to STATE_REQUEST after 3 "
+                                                  "attempts .*: 10 bytes but no valid frame"):
+                ex.request(StateRequest())
+        finally:
+            link.close()
