@@ -180,7 +180,10 @@ def test_pipelined_holds_the_rate_when_replies_come_after_the_period(emulator, t
     assert res.steps == 30 and robot.stale >= 20  # most replies arrived a tick late
     assert robot.stats.timeouts == 0 and emu.stats["commands_applied"] == 30
     ep = read_log(path).episode(0)
-    assert len(ep) == 30 and (ep.frame["rtt"] > 0.01).sum() >= 20  # late, not lost
+    # a tick logs the round trip of the last reply it received (0: none arrived); every
+    # reply took at least the two 8 ms latencies, however busy the machine: late, not lost
+    rtts = ep.frame["rtt"][ep.frame["rtt"] > 0]
+    assert len(ep) == 30 and len(rtts) >= 10 and (rtts >= 0.016).all()
 
 
 def test_pipelined_detects_a_silent_device(emulator):
