@@ -147,7 +147,7 @@ class SerialRobot(RobotBase):
         s = self.stats
         if s.frames_received:
             return (f"{s.frames_received} valid frames received, none answering HELLO: "
-                    "is another program using the device?")
+                    "another program talking to the device?")
         if s.bytes_received:
             return (f"{s.bytes_received} bytes received but no valid frame ({s.crc_errors} CRC "
                     f"errors, {s.framing_errors} framing errors): baud rate mismatch? the host "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import conformance
 import pytest
 import serial
 
-from hardware.codec import FrameDecoder
+from hardware.codec import FrameDecoder, encode_frame
 from hardware.emulator import Emulator, EmulatorConfig
 from hardware.emulator.ptyport import PtyPort
 from hardware.exchange import Exchanger
@@ -216,3 +217,23 @@ def test_an_exchange_that_only_gets_noise_says_so() -> None:
                 ex.request(StateRequest())
         finally:
             link.close()
+
+
+def test_valid_frames_that_answer_nothing_are_not_a_baud_problem() -> None:
+    stop = threading.Event()
+
+    def chatter(fd: int) -> None:  # another program's frames: valid, never our seq
+        while not stop.wait(0.02):
+            os.write(fd, b"\x00" + encode_frame(0x83, 200, b"\x01"))
+
+    with PtyPort() as pty:
+        thread = threading.Thread(target=chatter, args=(pty.master,), daemon=True)
+        thread.start()
+        try:
+            with pytest.raises(DeviceError, match=r"\d+ valid frames received, none answering "
+                                                  "HELLO") as err:
+                SerialRobot("furuta", pty.path, handshake_timeout=0.5)
+            assert "baud" not in str(err.value)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
