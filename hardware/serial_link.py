@@ -53,7 +53,11 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 @dataclass
 class LinkStats:
-    """Counters of one link; ``rtt`` holds the round trip (s) of every answered request."""
+    """Counters of one link; ``rtt`` holds the round trip (s) of every answered request.
+
+    Dropped frames are counted by cause: ``crc_errors`` (CRC mismatch) and
+    ``framing_errors`` (invalid COBS, shorter than 4 bytes, or oversize).
+    """
 
     frames_sent: int = 0
     frames_received: int = 0

@@ -237,3 +237,19 @@ def test_valid_frames_that_answer_nothing_are_not_a_baud_problem() -> None:
         finally:
             stop.set()
             thread.join(timeout=10)
+
+
+def test_a_new_command_never_takes_the_seq_of_the_command_in_effect() -> None:
+    with SerialLink.open("loop://") as link:
+        assert [link.send(StateRequest()) for _ in range(4)] == [1, 2, 3, 4]
+        assert link.send(StateRequest(), avoid=5) == 6
+        assert link.send(StateRequest(), 6) == 6 and link.send(StateRequest()) == 7  # resend
+    with lockstep() as emu, SerialRobot("furuta", emu.port) as robot:
+        robot.reset([0.0, 0.0], [0.0, 0.0])
+        robot.act([0.5])
+        assert robot.observe().status & F.CMD_VALID
+        in_effect = emu.firmware.cmd_seq
+        robot.link._seq = (in_effect - 1) & 0xFF  # the counter wrapped round to it
+        robot.act([1.0])  # must not be taken for a resend of the command in effect
+        assert emu.firmware.output == (1.0,) and emu.firmware.cmd_seq == (in_effect + 1) & 0xFF
+        assert emu.stats["commands_applied"] == 2 and emu.stats["commands_resent"] == 0
