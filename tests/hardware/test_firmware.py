@@ -267,3 +267,28 @@ def test_sim_answers_the_conformance_table(sim: SimDevice) -> None:
     assert conformance.run(device) == []
     sim.seq = device.seq
     sim.decoder = device.decoder
+
+
+def test_sim_answers_a_resent_command_without_applying_it(sim: SimDevice) -> None:
+    assert sim.request(m.Reset()) == m.Ack(m.MsgType.RESET)
+    assert sim.request(m.Enable()) == m.Ack(m.MsgType.ENABLE)
+    first = sim.request(m.Command((1.5,)))
+    assert pwm(sim)["ocr1a"] == 99  # 1.5 V
+    sim.seq -= 1  # resend under the same seq, with another value: must not be applied
+    again = sim.request(m.Command((3.0,)))
+    assert isinstance(again, m.State) and again.cmd_seq == first.cmd_seq == sim.seq  # type: ignore[union-attr]
+    assert pwm(sim)["ocr1a"] == 99
+    sim.request(m.Command((3.0,)))  # a new seq is applied
+    assert pwm(sim)["ocr1a"] == 199  # 3/12*800 - 1
+    assert sim.request(m.Disable()) == m.Ack(m.MsgType.DISABLE)
+
+
+def test_serial_robot_sets_and_reads_back_the_firmware_watchdog(sim: SimDevice) -> None:
+    from hardware.serial_robot import SerialRobot
+
+    with SerialRobot("furuta", sim.port.port, watchdog_ms=1500, reply_timeout=0.5,
+                     handshake_timeout=5.0) as robot:  # simavr is slow: a generous watchdog
+        assert robot.device_info.watchdog_ms == 1500
+    info = sim.request(m.Hello())
+    assert isinstance(info, m.DeviceInfo) and info.watchdog_ms == 1500
+    assert sim.request(m.SetWatchdog(2000)) == m.Ack(m.MsgType.SET_WATCHDOG)
