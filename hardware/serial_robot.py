@@ -101,7 +101,7 @@ class SerialRobot(RobotBase):
         self.pipe = Pipeline(self.ex)
         try:
             self.device_info = self._handshake(handshake_timeout, client)
-            self.device_info = self._set_watchdog(client)
+            self.device_info = self._set_watchdog(handshake_timeout, client)
         except BaseException:
             self.link.close()
             raise
@@ -122,19 +122,34 @@ class SerialRobot(RobotBase):
         fw = self.device_info.firmware.lower()
         return fw.startswith("s2r-emu") or "emulat" in fw
 
-    def _handshake(self, timeout: float, client: str) -> m.DeviceInfo:
+    def _ask(self, msg: m.Message, timeout: float, *expect: type) -> m.Message:
+        """Handshake request: repeat ``msg`` every 0.25 s for ``timeout`` s until answered.
+
+        Unlike the control loop's retries this is patient: a board may still be booting
+        and a busy host may be slow, and nothing moves yet.
+        """
         deadline, seqs, reply = time.perf_counter() + timeout, set(), None
         while reply is None and time.perf_counter() < deadline:
-            seqs.add(self.link.send(m.Hello(client=client)))
+            seqs.add(self.link.send(msg))
             reply = self.link.wait_reply(seqs, min(0.25, max(0.0, deadline - time.perf_counter())))
         self.link.forget(seqs)
+        name = msg.TYPE.name
         if reply is None:
-            raise DeviceError(f"no reply to HELLO within {timeout:g} s ({self._why_silent()})",
+            raise DeviceError(f"no reply to {name} within {timeout:g} s ({self._why_silent()})",
                               where=self.port)
-        info = reply[1]
-        if not isinstance(info, m.DeviceInfo):
-            raise ProtocolError(f"expected DEVICE_INFO in reply to HELLO, got "
-                                f"{type(info).__name__}", where=self.port)
+        got = reply[1]
+        if isinstance(got, m.ErrorMsg):
+            raise ProtocolError(f"device answered {name} with ERROR {code_name(got.code)}: "
+                                f"{got.text}", where=self.port)
+        if not isinstance(got, expect):
+            want = " or ".join(t.TYPE.name for t in expect)  # type: ignore[attr-defined]
+            raise ProtocolError(f"expected {want} in reply to {name}, got "
+                                f"{type(got).__name__}", where=self.port)
+        return got
+
+    def _handshake(self, timeout: float, client: str) -> m.DeviceInfo:
+        info = self._ask(m.Hello(client=client), timeout, m.DeviceInfo)
+        assert isinstance(info, m.DeviceInfo)
         try:
             m.check_device_info(info, self.spec.name, m.expected_from_spec(self.spec),
                                 expected_sensors=self.spec.sensors)
@@ -154,21 +169,16 @@ class SerialRobot(RobotBase):
                     f"uses {self.baud} baud, the device must too")
         return "nothing received: wrong port, device off or still booting?"
 
-    def _set_watchdog(self, client: str) -> m.DeviceInfo:
+    def _set_watchdog(self, timeout: float, client: str) -> m.DeviceInfo:
         """SET_WATCHDOG, then HELLO again to read back what the device really keeps."""
         want, had = self.watchdog_ms, self.device_info.watchdog_ms
-        reply = self.ex.request(m.SetWatchdog(want))
+        reply = self._ask(m.SetWatchdog(want), timeout, m.Ack, m.Nack)
         if isinstance(reply, m.Nack):
             raise DeviceError(f"device refused SET_WATCHDOG {want} ms ({code_name(reply.code)}: "
                               f"{reply.text}); it keeps {had} ms, the host requires at most "
                               f"{want} ms", where=self.port)
-        if not isinstance(reply, m.Ack):
-            raise ProtocolError(f"expected ACK to SET_WATCHDOG, got {type(reply).__name__}",
-                                where=self.port)
-        info = self.ex.request(m.Hello(client=client))
-        if not isinstance(info, m.DeviceInfo):
-            raise ProtocolError(f"expected DEVICE_INFO in reply to HELLO, got "
-                                f"{type(info).__name__}", where=self.port)
+        info = self._ask(m.Hello(client=client), timeout, m.DeviceInfo)
+        assert isinstance(info, m.DeviceInfo)
         kept = info.watchdog_ms
         if not 1 <= kept <= want:
             what = "no watchdog (0 ms)" if kept == 0 else f"a {kept} ms watchdog"

@@ -253,3 +253,11 @@ def test_a_new_command_never_takes_the_seq_of_the_command_in_effect() -> None:
         robot.act([1.0])  # must not be taken for a resend of the command in effect
         assert emu.firmware.output == (1.0,) and emu.firmware.cmd_seq == (in_effect + 1) & 0xFF
         assert emu.stats["commands_applied"] == 2 and emu.stats["commands_resent"] == 0
+
+
+def test_the_handshake_is_patient_with_round_trips_longer_than_the_reply_timeout() -> None:
+    # 50 ms each way: every round trip (>= 100 ms) outlasts 3 control-loop attempts (60 ms)
+    cfg = EmulatorConfig(robot="furuta", mode="realtime", comm_latency=0.05, comm_jitter=0.0)
+    with Emulator(cfg) as emu, SerialRobot("furuta", emu.port) as robot:
+        assert robot.ex.reply_timeout == pytest.approx(0.02)
+        assert robot.device_info.watchdog_ms == emu.firmware.watchdog_ms == 100
