@@ -181,7 +181,8 @@ def _timing(timing: dict[str, float], rate: float | None) -> str:
 
 def _link(stats: Any) -> str:
     return (f"link: {stats.frames_sent} frames sent, {stats.frames_received} received, "
-            f"{stats.crc_errors + stats.framing_errors} bad frames, {stats.retries} retries, "
+            f"{stats.crc_errors} CRC errors, {stats.framing_errors} framing errors, "
+            f"{stats.retries} retries, "
             f"{stats.timeouts} timeouts, {stats.late_replies} late replies")
 
 
