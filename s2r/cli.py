@@ -99,8 +99,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except S2RError as err:
         print(f"s2r {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
-        print(f"s2r {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C: 130; SIGTERM/SIGHUP (StopSignal): 128 + signum
+        name = getattr(err, "name", "")
+        print(f"s2r {args.command}: interrupted{' by ' + name if name else ''}", file=sys.stderr)
+        return int(getattr(err, "exit_code", 130))
     except BrokenPipeError:
         return 0
