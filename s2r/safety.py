@@ -27,6 +27,7 @@ s2r.errors.SafetyStop: safety guard: joint arm position 1.2 rad outside [-1, 1]
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,31 +49,51 @@ class SafetyGuard:
 
     def __init__(self, spec: RobotSpec, limits: SafetyLimits | None = None) -> None:
         self.spec, self.limits = spec, limits or spec.safety
-        self.previous = np.zeros(spec.n_actions)
         self.clipped = self.rate_limited = self.nonfinite = 0
         joints = spec.joint_names
         self._pos = [(joints.index(n), lo, hi) for n, (lo, hi) in self.limits.position.items()]
         self._vel = [(joints.index(n), v) for n, v in self.limits.velocity.items()]
+        # plain floats: this runs every step of every training env (NumPy costs ~10x more)
+        self._bounds = list(zip(spec.action_low.tolist(), spec.action_high.tolist()))
+        self._delta = self.limits.max_action_delta
+        self._prev = [0.0] * spec.n_actions
+
+    @property
+    def previous(self) -> np.ndarray:
+        """The last command sent, from which the rate limit counts."""
+        return np.array(self._prev)
+
+    @previous.setter
+    def previous(self, value: Sequence[float] | np.ndarray) -> None:
+        self._prev = np.asarray(value, dtype=np.float64).reshape(self.spec.n_actions).tolist()
 
     def reset(self, previous: Sequence[float] | np.ndarray | None = None) -> None:
         """Restart the rate limit from ``previous`` (default: zero output)."""
-        self.previous = (np.zeros(self.spec.n_actions) if previous is None
-                         else np.asarray(previous, dtype=np.float64).reshape(-1))
+        if previous is None:
+            self._prev = [0.0] * self.spec.n_actions
+        else:
+            self.previous = previous
 
     def filter(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """The command to send for ``action``: finite, within limits and rate limit."""
-        raw = np.asarray(action, dtype=np.float64).reshape(self.spec.n_actions)
-        finite = np.isfinite(raw)
-        self.nonfinite += int((~finite).sum())
-        u = self.spec.clip_action(np.where(finite, raw, 0.0))
-        self.clipped += int(np.any(u != np.where(finite, raw, 0.0)))
-        delta = self.limits.max_action_delta
-        if delta is not None:
-            limited = np.clip(u, self.previous - delta, self.previous + delta)
-            self.rate_limited += int(np.any(limited != u))
-            u = self.spec.clip_action(limited)
-        self.previous = u
-        return u
+        raw = np.asarray(action, dtype=np.float64).reshape(self.spec.n_actions).tolist()
+        delta, out = self._delta, []
+        clipped = limited = False
+        for x, (lo, hi), p in zip(raw, self._bounds, self._prev):
+            if not -math.inf < x < math.inf:  # NaN or inf: never sent, 0 instead
+                self.nonfinite += 1
+                x = 0.0
+            u = lo if x < lo else hi if x > hi else x
+            clipped |= u != x
+            if delta is not None:
+                r = p - delta if u < p - delta else p + delta if u > p + delta else u
+                limited |= r != u
+                u = lo if r < lo else hi if r > hi else r
+            out.append(u)
+        self.clipped += clipped
+        self.rate_limited += limited
+        self._prev = out
+        return np.array(out)
 
     def violation(self, obs: Observation) -> str | None:
         """What a measurement violates (joint, value, limit), or None."""
