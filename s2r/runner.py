@@ -311,8 +311,8 @@ def _end(writer: LogWriter | None, reason: str, timing: dict[str, float],
     if writer is not None:
         writer.end_episode(reason, timing=timing, **stats)
     if poor is not None:
-        raise TimingError(f"{poor} (max_overrun_fraction={max_overrun_fraction:g}); the log "
-                          "is kept, its '# end' line says so", where="timing")
+        raise TimingError(f"{poor}; the log is kept and its '# end' line says so",
+                          where="max_overrun_fraction")
     return reason
 
 
