@@ -293,7 +293,8 @@ class _Episode:
         self.t_row = _row_t(obs.t, self.t_row)
         if self.writer is None:
             return
-        values = {"t_host": t_host, "rtt": _last(self.rtt, before), "reward": reward}
+        values = {"t_host": t_host, "rtt": _last(self.rtt, before),
+                  "reward": math.nan if reward is None else reward}  # no reward: no column
         self.writer.write(self.t_row, sent, obs.q, obs.qd, obs.sensors, obs.status,
                           **{k: values[k] for k in self.extra})
 
