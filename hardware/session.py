@@ -158,7 +158,7 @@ def _max_overrun(cfg: SerialConfig) -> float | None:
 def record(cfg: RecordConfig, say: Say | None = None) -> Session:
     """Excite the robot on ``cfg.port`` for ``cfg.duration`` s and log it to ``cfg.out``."""
     from hardware.excitation import PolicyExcitation
-    from s2r.runner import EXTRA_COLUMNS, run_signal, stop_on_signals
+    from s2r.runner import EXTRA_COLUMNS, run_signal, shielded, stop_on_signals
     from s2r.safety import GuardedRobot
 
     say = say or (lambda line: None)
@@ -186,7 +186,8 @@ def record(cfg: RecordConfig, say: Say | None = None) -> Session:
             writer = _writer(cfg.out, _meta(cfg, serial, policy, excitation=settings),
                              EXTRA_COLUMNS)
         except BaseException:
-            robot.close()
+            with shielded():
+                robot.close()
             raise
         say(f"recording {cfg.excitation} for {cfg.duration:g} s ({steps} steps at "
             f"{spec.control_rate:g} Hz) on {cfg.port} ({serial.device_info.firmware})")
@@ -201,7 +202,7 @@ def record(cfg: RecordConfig, say: Say | None = None) -> Session:
 def deploy(cfg: DeployConfig, say: Say | None = None,
            on_episode: Callable[[RunResult], None] | None = None) -> Session:
     """Run ``cfg.episodes`` of ``cfg.policy`` through ``cfg.task`` on the robot; log them."""
-    from s2r.runner import TASK_COLUMNS, run_task, stop_on_signals
+    from s2r.runner import TASK_COLUMNS, run_task, shielded, stop_on_signals
     from s2r.safety import GuardedRobot
 
     say = say or (lambda line: None)
@@ -220,7 +221,8 @@ def deploy(cfg: DeployConfig, say: Say | None = None,
             writer = _writer(cfg.out, _meta(cfg, serial, policy.name, task=cfg.task),
                              TASK_COLUMNS)
         except BaseException:
-            robot.close()
+            with shielded():
+                robot.close()
             raise
         say(f"deploying {policy.name} on {cfg.task} for {cfg.episodes} episodes on "
             f"{cfg.port} ({serial.device_info.firmware})")

@@ -55,7 +55,7 @@ from s2r.robot import Observation, Robot
 
 __all__ = ["EXTRA_COLUMNS", "TASK_COLUMNS", "WARN_OVERRUN_FRACTION", "Pacer", "RunResult",
            "StopSignal", "TimingStats", "end_reason", "percentiles", "run_signal", "run_task",
-           "stop_on_signals", "timing_line", "timing_warning"]
+           "shielded", "stop_on_signals", "timing_line", "timing_warning"]
 
 #: Extra log columns of a signal run; a task run adds ``reward`` (:data:`TASK_COLUMNS`).
 EXTRA_COLUMNS = ("t_host", "rtt")
@@ -185,8 +185,9 @@ def stop_on_signals(signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP)
     """Turn SIGTERM/SIGHUP into :class:`StopSignal` inside the block (main thread only).
 
     The exception unwinds like Ctrl-C, so the actuators are disabled and the log ended;
-    a second signal during that safe stop is ignored. The previous handlers come back
-    when the block ends.
+    a second signal during that safe stop is ignored, and one arriving while the runner
+    closes the robot (:func:`shielded`) waits until the close is done. The previous
+    handlers come back when the block ends.
 
     >>> import os
     >>> with stop_on_signals():
@@ -201,10 +202,14 @@ def stop_on_signals(signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP)
         yield
         return
     fired: list[int] = []
+    raised: list[bool] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if not fired:
-            fired.append(signum)
+        if fired:
+            return
+        fired.append(signum)
+        if not _shield_depth[0]:  # while a robot is being closed: after the block
+            raised.append(True)
             raise StopSignal(signum)
 
     previous = {s: signal.signal(s, handler) for s in signums}
@@ -213,6 +218,22 @@ def stop_on_signals(signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+    if fired and not raised:  # arrived during a shielded close of a run that had ended
+        raise StopSignal(fired[0])
+
+
+_shield_depth = [0]
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """A block (closing a robot: DISABLE and its acknowledgement) that a signal handled by
+    :func:`stop_on_signals` does not interrupt; the signal is raised when its block ends."""
+    _shield_depth[0] += 1
+    try:
+        yield
+    finally:
+        _shield_depth[0] -= 1
 
 
 def end_reason(err: BaseException) -> str:
@@ -326,11 +347,13 @@ def _stopping(robot: Robot, writer: LogWriter | None, close: bool,
     except BaseException as err:
         if writer is not None and writer.episode_open:
             ep = episode()
-            writer.end_episode(end_reason(err), timing=ep.timing() if ep else {})
+            with shielded():
+                writer.end_episode(end_reason(err), timing=ep.timing() if ep else {})
         raise
     finally:
         if close:
-            robot.close()
+            with shielded():
+                robot.close()
 
 
 def _rate(robot: Robot, rate: float | None) -> float | None:

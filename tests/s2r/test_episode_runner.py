@@ -159,3 +159,22 @@ def test_sigterm_during_a_sim_run_ends_the_log_and_closes(tmp_path):
     ep = read_log(out).episode(0)
     assert ep.end["reason"] == "interrupted: SIGTERM" and 9 <= len(ep) <= 10
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+def test_a_signal_during_the_close_waits_until_the_robot_is_closed(tmp_path):
+    """SIGTERM right while the runner disables the robot must not cut the DISABLE short."""
+    robot = SimRobot("pendulum")
+    closed = []
+
+    def close() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives in the middle of the close
+        SimRobot.close(robot)
+        closed.append(True)
+
+    robot.close = close  # type: ignore[method-assign]
+    out = tmp_path / "rec.s2r.csv"
+    with pytest.raises(StopSignal), stop_on_signals(), \
+            LogWriter(out, log_meta(robot.spec), EXTRA_COLUMNS) as writer:
+        run_signal(robot, lambda t, obs: np.zeros(1), steps=5, rate=None, writer=writer)
+    assert closed == [True] and robot.client == -1
+    assert read_log(out).episode(0).end["reason"] == "completed"
