@@ -243,8 +243,9 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(emulator, tmp_path, command, sig):
 
 def test_poor_timing_warns_and_max_overrun_fraction_fails(emulator, tmp_path, capsys):
     emu = emulator()
-    # 100 kHz is out of reach for any host (each exchange is a serial round trip)
-    args = ("record", f"port={emu.port}", "rate=100000", "duration=0.002")
+    # 100 kHz is out of reach for any host (each exchange is a serial round trip); the
+    # reply timeout (default: 2 periods, at least 5 ms) made generous for a loaded machine
+    args = ("record", f"port={emu.port}", "rate=100000", "duration=0.002", "reply_timeout=2")
     assert s2r(*args, f"out={tmp_path / 'a.csv'}") == 0
     err = capsys.readouterr().err
     assert "warning: poor timing" in err and "control periods overran" in err
