@@ -222,7 +222,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(emulator, tmp_path, command, sig):
     emu = emulator(watchdog_ms=60000)  # a missing DISABLE would leave the device enabled
     out = tmp_path / f"{command}.s2r.csv"
     args = (["record", "duration=60"] if command == "record" else
-            ["deploy", "policy=scripted:sine", "episodes=100", "max_steps=10000"])
+            ["deploy", "policy=scripted:zero", "episodes=100", "max_steps=10000"])
     child = spawn(*args, f"port={emu.port}", f"out={out}")
     try:
         wait_rows(child, out, 20)
