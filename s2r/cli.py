@@ -1,7 +1,10 @@
 """The ``s2r`` command line: thin, parses arguments, calls the library, prints.
 
 Every command takes ``key=value`` overrides (omegaconf dotlist) and optionally
-``--config FILE``. Errors a user can cause print one line and exit non-zero.
+``--config FILE``. Errors a user can cause print one line and exit non-zero (the
+error's ``exit_code``: 2 config, 3 device, 4 safety stop, 5 timing). Ctrl-C exits 130;
+SIGTERM and SIGHUP during record, deploy, rollout and demo stop the run the same safe
+way (actuators disabled, log ended) and exit 128 + the signal number (143, 129).
 """
 
 from __future__ import annotations
