@@ -23,7 +23,7 @@ from hardware.messages import Hello, State, StateRequest, parse, to_wire
 from hardware.messages import StatusFlags as F
 from hardware.serial_link import LinkStats, SerialLink
 from hardware.serial_robot import SerialRobot
-from s2r.commands.hardware import _link
+from hardware.session import link_line as _link
 from s2r.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parents[2]
