@@ -97,7 +97,6 @@ class SimRobot(RobotBase):
                 nominal, units, self.description.parameters, self.description.source)
             self._set_many(self.params.nominal(), check=False)
             self.spec = spec_from_description(self.description)
-            self._check_joint_kinds()
             zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
             self._limits = list(zip(self.spec.action_low.tolist(),
                                     self.spec.action_high.tolist(), zero.tolist()))
@@ -134,13 +133,6 @@ class SimRobot(RobotBase):
     def _motor_damping(self, joint: str) -> float:
         """Back-EMF of the motors driving a joint, a viscous term on top of its damping."""
         return sum(a.viscous() for a in self.actuators if a.joint == joint)
-
-    def _check_joint_kinds(self) -> None:
-        loaded = self._loaded.joint_kinds()
-        for joint in self.spec.joints:
-            if joint.kind != loaded[joint.name]:
-                raise RobotError(f"joints: '{joint.name}' is {loaded[joint.name]} in PyBullet "
-                                 f"but {joint.kind} in the URDF", where=self.description.source)
 
     @property
     def body(self) -> int:
