@@ -323,7 +323,11 @@ class SimRobot(RobotBase):
 
     def observe(self) -> Observation:
         """The measurement the controller receives now (``delay.observation`` old)."""
-        t, q, qd, sensors = self._stepper.measurement(self._values["delay.observation"] > 0.0)
+        st = self._stepper  # inlined Stepper.measurement: this runs every control step
+        if self._values["delay.observation"] > 0.0:
+            t, q, qd, sensors = st.history.entries[0]
+        else:
+            t, q, qd, sensors = st.t, st.q, st.qd, st.sensors()
         if self._measurement_filter is not None:
             q, qd, sensors = self._measurement_filter(q, qd, sensors)  # type: ignore[arg-type]
         return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step

@@ -126,10 +126,3 @@ class Stepper:
         pb.stepSimulation(physicsClientId=c)
         self.t += dt
         self.read_state()
-
-    def measurement(self, delayed: bool) -> tuple[float, Sequence[float], Sequence[float],
-                                                   Sequence[float]]:
-        """(t, q, qd, sensors) the controller receives now."""
-        if delayed:
-            return self.history.oldest()
-        return self.t, self.q, self.qd, self.sensors()

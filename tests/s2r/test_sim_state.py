@@ -161,3 +161,15 @@ def test_closed_robot_raises_robot_error_not_pybullet_error():
         assert not isinstance(info.value, pb.error)
     with pytest.raises(RobotError, match="closed"):
         pickle.dumps(robot)
+
+
+def test_rendering_a_closed_robot_is_a_robot_error():
+    from s2r.sim.camera import default_pose, render_robot
+
+    robot = SimRobot("pendulum")
+    pose = default_pose(robot)
+    robot.close()
+    with pytest.raises(RobotError, match="render: the robot is closed"):
+        render_robot(robot, 16, pose)
+    with pytest.raises(RobotError, match="closed"):
+        default_pose(robot)
