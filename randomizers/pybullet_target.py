@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 import pybullet as pb
 
 from s2r.description import ParamOverride
-from s2r.errors import ConfigError
+from s2r.errors import ConfigError, RobotError
 from s2r.params import ParameterTable
 from s2r.sim.param_table import PRISMATIC_UNITS, build_table
 from s2r.sim.pybullet_params import PyBulletParams, read_link_values
@@ -82,9 +82,13 @@ class PyBulletTarget:
             list(bodies.items()) if isinstance(bodies, Mapping)
             else [(None, b) for b in ([bodies] if isinstance(bodies, int) else bodies)])
         self.bodies = [int(b) for _, b in named]
-        self.links = dict(links) if links is not None else self._find_links(named)
-        self.joints = dict(joints) if joints is not None else self._find_joints()
-        values, units = self._read(world)
+        try:
+            self.links = dict(links) if links is not None else self._find_links(named)
+            self.joints = dict(joints) if joints is not None else self._find_joints()
+            values, units = self._read(world)
+        except pb.error as err:
+            raise RobotError(f"PyBullet cannot read the bodies {self.bodies} of client "
+                             f"{client}: {err}", where="PyBulletTarget") from None
         unknown = sorted(set(nominal or {}) - set(values))
         if unknown:
             raise ConfigError(f"nominal: no parameter named '{unknown[0]}'", where="PyBulletTarget")
@@ -160,7 +164,12 @@ class PyBulletTarget:
 
     def set_params(self, values: Mapping[str, float]) -> None:
         """Set several parameters on the live client (checked against their bounds)."""
-        self._applier.apply(self.params.check(values))
+        checked = self.params.check(values)
+        try:
+            self._applier.apply(checked)
+        except pb.error as err:
+            raise RobotError(f"PyBullet failed on client {self.client}: {err}",
+                             where="PyBulletTarget") from None
 
     def reset_params(self) -> None:
         """Put every parameter back to its nominal value."""

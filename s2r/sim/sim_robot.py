@@ -323,7 +323,10 @@ class SimRobot(RobotBase):
 
     def observe(self) -> Observation:
         """The measurement the controller receives now (``delay.observation`` old)."""
-        st = self._stepper  # inlined Stepper.measurement: this runs every control step
+        q: Sequence[float]
+        qd: Sequence[float]
+        sensors: Sequence[float]
+        st = self._stepper
         if self._values["delay.observation"] > 0.0:
             t, q, qd, sensors = st.history.entries[0]
         else:

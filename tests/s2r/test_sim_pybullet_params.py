@@ -6,7 +6,7 @@ import pybullet as pb
 import pytest
 
 from randomizers.pybullet_target import PyBulletTarget
-from s2r.errors import ParameterError
+from s2r.errors import ParameterError, RobotError
 from s2r.sim import SimRobot
 from s2r.sim.pybullet_params import CONTACT, PyBulletParams, read_link_values
 
@@ -107,3 +107,15 @@ def test_sim_robot_and_pybullet_target_make_the_same_pybullet_change():
         link = a.link_index("pole")
         assert pb.getDynamicsInfo(a.body, link, physicsClientId=a.client)[:3] == \
             pb.getDynamicsInfo(b.body, link, physicsClientId=b.client)[:3]
+
+
+def test_pybullet_target_turns_pybullet_errors_into_robot_errors():
+    c = pb.connect(pb.DIRECT)
+    box = pb.createMultiBody(1.0, pb.createCollisionShape(pb.GEOM_BOX, halfExtents=[0.1] * 3,
+                                                          physicsClientId=c), physicsClientId=c)
+    target = PyBulletTarget(c, {"cube": box})
+    with pytest.raises(RobotError, match="PyBulletTarget: PyBullet cannot read the bodies"):
+        PyBulletTarget(c, {"cube": box + 7})
+    pb.disconnect(c)
+    with pytest.raises(RobotError, match="PyBullet failed on client"):
+        target.set_params({"link.cube.mass": 2.0})
