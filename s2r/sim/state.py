@@ -70,11 +70,13 @@ def state_from_log(t: float, q: Sequence[float], qd: Sequence[float],
         observation_delay: ``delay.observation`` of the robot.
     """
     sent = sorted(((float(ts), _floats(u)) for ts, u in commands), key=lambda c: c[0])
+    if not sent:
+        raise RobotError("state_from_log: no commands (at least the last one sent before the "
+                         "start is needed)")
     if any(ts > t + EPS for ts, _ in sent):
         raise RobotError(f"state_from_log: a command is sent after the start time {t}")
     applied = [u for ts, u in sent if ts + action_delay <= t + EPS]
-    width = len(sent[0][1]) if sent else 0
-    command = applied[-1] if applied else (0.0,) * width
+    command = applied[-1] if applied else (0.0,) * len(sent[0][1])
     pending = tuple((ts + action_delay, u) for ts, u in sent if ts + action_delay > t + EPS)
     history: list[tuple[float, Floats, Floats, Floats]] = []
     if observation_delay > 0.0:

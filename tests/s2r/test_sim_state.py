@@ -102,9 +102,26 @@ def test_state_from_log_keeps_the_commands_of_the_delay_window():
         np.testing.assert_allclose(record(robot, np.array(after)), first, rtol=0, atol=1e-12)
 
 
-def test_state_from_log_refuses_commands_after_the_start():
+def test_state_from_log_keeps_the_measurements_of_the_observation_delay():
+    logged = [(0.02 * k, [0.1 * k], [float(k)]) for k in range(10)]  # samples up to t = 0.18
+    state = state_from_log(0.2, [1.0], [10.0], [(0.18, [0.5])], action_delay=0.0,
+                           measurements=logged,
+                           observation_delay=0.05)
+    assert [round(t, 9) for t, *_ in state.history] == [0.14, 0.16, 0.18, 0.2]
+    with SimRobot("pendulum", params={"delay.observation": 0.05}) as robot:
+        robot.set_state(state)
+        obs = robot.observe()  # the newest sample at least 0.05 s old
+        assert (round(obs.t, 9), obs.q.tolist(), obs.qd.tolist()) == (0.14, [0.1 * 7], [7.0])
+        assert robot.get_state().q == (1.0,) and robot.time == 0.2
+        robot.act([0.0])  # one period later, the 0.16 s sample is due (0.22 - 0.05 >= 0.16)
+        assert round(robot.observe().t, 9) == 0.16
+
+
+def test_state_from_log_refuses_commands_after_the_start_or_none():
     with pytest.raises(RobotError, match="after the start time"):
         state_from_log(1.0, [0.0], [0.0], [(1.5, [1.0])], action_delay=0.0)
+    with pytest.raises(RobotError, match="no commands"):
+        state_from_log(1.0, [0.0], [0.0], [], action_delay=0.0)
 
 
 def test_pickled_copy_is_independent_with_equal_params_and_identical_steps(delayed):
