@@ -384,15 +384,13 @@ class SimRobot(RobotBase):
             st.command = list(state.command)
             st.drive()
             st.delay.pending = deque((due, list(u)) for due, u in state.pending)
+            st.history.entries.clear()
+            for t, q, qd, sensors in state.history or ((state.t, state.q, state.qd, ()),):
+                st.qd = list(qd)  # what a logged entry's sensor values are computed from
+                st.history.record(t, list(q), st.qd, list(sensors) if sensors else st.sensors())
             st.read_state()
         except pb.error as err:
             raise self._error("set_state", err) from None
-        history = state.history or ((state.t, state.q, state.qd, ()),)
-        st.history.entries.clear()
-        for t, q, qd, sensors in history:
-            st.q, st.qd = list(q), list(qd)
-            st.history.record(t, st.q, st.qd, list(sensors) if sensors else st.sensors())
-        st.read_state()
 
     # -------------------------------------------------------------- life cycle
     def _error(self, what: str, err: Exception) -> RobotError:
