@@ -10,8 +10,10 @@ Modes: ``sync`` (``act`` waits for the STATE answering its COMMAND) and ``pipe``
 (``SerialRobot(reply_wait=0.5)``: waits at most half a period, a late STATE is used
 next tick). Link models: ``pty`` (no emulated latency: the host stack, pty and Python emulator
 alone) and ``usb`` (the bench truth's serial latency, 1 ms +- 0.5 ms one way, like USB
-full speed with a 1 ms latency timer). Targets (the hardware issue): 500 Hz held with
-p99 period error < 1 ms; frame overhead <= 8 bytes.
+full speed with a 1 ms latency timer) and ``slow`` (8 ms one way, no jitter: a round trip
+longer than a 100 Hz period, where only the pipelined mode can hold the rate).
+Targets (the hardware issue): 500 Hz held with p99 period error < 1 ms; frame overhead
+<= 8 bytes.
 
     .venv/bin/python benchmarks/serial_loop.py [--seconds 3] [--rates 100 500 1000] [--rt]
 """
@@ -37,7 +39,8 @@ from hardware.serial_robot import SerialRobot, spec_from_description  # noqa: E4
 from s2r.errors import S2RError  # noqa: E402
 from s2r.sim import load_robot_description  # noqa: E402
 
-LINKS = {"pty": "comm_latency=0.0, comm_jitter=0.0", "usb": ""}
+LINKS = {"pty": "comm_latency=0.0, comm_jitter=0.0", "usb": "",
+         "slow": "comm_latency=0.008, comm_jitter=0.0"}
 #: SerialRobot reply_wait: sync waits for every reply, pipe at most half a period
 MODES: dict[str, float | None] = {"sync": None, "pipe": 0.5}
 SERVER = """

@@ -9,22 +9,33 @@ repetitions, median of them):
   re-issue the joint torques (PyBullet clears them after every step) and step;
 - ``bare``: the same number of ``stepSimulation`` calls per control step on the
   same model in the same client, nothing else (the physics alone);
+- ``hand``: a hand-written Gymnasium env on the same model and sub-steps
+  (``benchmarks/reference_env.py``; a test checks it gives the task's trajectory),
+  for the tasks it covers;
 
 and prints steps/s of each and the ratios env/bare (1.0 = the task layer costs
-nothing) and floor/bare (the best any torque-driven env could reach).
+nothing), floor/bare (the best any torque-driven env could reach) and env/hand
+(>= 1.0: s2r is as fast as writing the env by hand).
 Run: ``.venv/bin/python benchmarks/sim_throughput.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 import pybullet as pb
 
 from s2r.tasks import TASKS
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_env import ReferenceEnv  # noqa: E402
+
+HAND = ("furuta_swingup", "cartpole_balance", "pendulum_swingup")
 
 
 def bench_env(env, steps: int) -> float:
@@ -73,21 +84,29 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"{'task':18s} {'substeps':>8s} {'env/s':>8s} {'robot/s':>8s} {'floor/s':>8s} "
-          f"{'bare/s':>8s} {'env/bare':>9s} {'floor/bare':>10s}")
+          f"{'bare/s':>8s} {'hand/s':>8s} {'env/bare':>9s} {'floor/bare':>10s} "
+          f"{'env/hand':>9s}")
     for name, (_, cls) in TASKS.items():
         env = cls()
         robot = env.robot
         substeps = round(robot.get("world.control_period") / robot.get("world.timestep"))
-        rates: dict[str, list[float]] = {"env": [], "robot": [], "floor": [], "bare": []}
+        hand = ReferenceEnv(name) if name in HAND else None
+        rates: dict[str, list[float]] = {"env": [], "robot": [], "floor": [], "bare": [],
+                                         "hand": []}
         for _ in range(args.repeats):  # interleaved, so drift hits all alike
             rates["env"].append(bench_env(env, args.steps))
             rates["robot"].append(bench_robot(robot, args.steps))
             rates["floor"].append(bench_floor(robot, args.steps, substeps))
             rates["bare"].append(bench_bare(robot, args.steps, substeps))
+            if hand is not None:
+                rates["hand"].append(bench_env(hand, args.steps))
         e, r, f, b = (statistics.median(rates[k]) for k in ("env", "robot", "floor", "bare"))
-        print(f"{name:18s} {substeps:8d} {e:8.0f} {r:8.0f} {f:8.0f} {b:8.0f} {e / b:9.2f} "
-              f"{f / b:10.2f}")
+        h = statistics.median(rates["hand"]) if rates["hand"] else float("nan")
+        print(f"{name:18s} {substeps:8d} {e:8.0f} {r:8.0f} {f:8.0f} {b:8.0f} {h:8.0f} "
+              f"{e / b:9.2f} {f / b:10.2f} {e / h:9.2f}")
         env.close()
+        if hand is not None:
+            hand.close()
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ rules of :mod:`s2r.sim.param_table`):
 - ``link.<name>.mass`` and ``link.<name>.inertia_{xx,yy,zz}`` for links with
   mass (setting a mass keeps the radii of gyration, so the inertia scales
   with it, as on a SimRobot: PyBullet would otherwise recompute it from the
-  collision shape);
+  collision shape, s2r/sim/PHYSICS.md section 1);
 - ``link.<name>.lateral_friction``, ``rolling_friction``, ``spinning_friction``
-  and ``restitution`` for every link (static ones too: PyBullet combines the
-  values of both bodies in a contact);
+  and ``restitution`` for every link (static ones too: contacts combine both
+  sides, s2r/sim/PHYSICS.md section 12);
 - ``joint.<name>.damping`` for revolute and prismatic joints;
 - ``world.gravity`` (magnitude, direction kept) and ``world.timestep``.
 

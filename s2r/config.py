@@ -19,11 +19,11 @@ s2r.errors.ConfigError: <overrides>: unknown key 'episode' in Run (did you mean 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
@@ -32,23 +32,48 @@ from omegaconf.errors import (
 )
 
 from s2r.errors import ConfigError
+from s2r.settings import check_values
 
 T = TypeVar("T")
 
 
 def configs_dir() -> Path:
-    """The directory of the built-in configs (``$S2R_CONFIGS`` overrides it)."""
+    """The directory of the built-in configs (``robots/``, ``tasks/``, ``randomization/``, ...).
+
+    ``$S2R_CONFIGS`` overrides it. Otherwise, in an installed wheel it is the package
+    ``s2r._configs`` (the repository's ``configs/`` shipped inside s2r); in a checkout or an
+    editable install it is ``configs/`` next to the ``s2r`` package.
+
+    >>> (configs_dir() / "robots" / "furuta.yaml").is_file()
+    True
+    """
     env = os.environ.get("S2R_CONFIGS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "configs"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    shipped = here / "_configs"
+    return shipped if shipped.is_dir() else here.parent / "configs"
 
 
 def builtin_names(group: str) -> list[str]:
-    """Names of the built-in YAML files of a config group (``robots``, ``tasks``, ...)."""
+    """Names of the built-in YAML files of a config group (``robots``, ``tasks``, ...).
+
+    >>> "furuta" in builtin_names("robots")
+    True
+    """
     return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
 
 
 def resolve_config_path(group: str, name_or_path: str | os.PathLike[str]) -> Path:
-    """A built-in name (``furuta``) or a path to a YAML file, as an existing path."""
+    """A built-in name (``furuta``) or a path to a YAML file, as an existing path.
+
+    >>> resolve_config_path("robots", "furuta").name
+    'furuta.yaml'
+    >>> resolve_config_path("robots", "furrta")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: robots: unknown robot 'furrta' (built-in: ...furuta...)
+    """
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or os.sep in text:
         path = Path(text).expanduser()
@@ -92,11 +117,49 @@ def _describe(err: OmegaConfBaseException) -> str:
     return f"{key}: {msg}" if key else msg
 
 
+def _contains(source: Any, path: Sequence[str | int]) -> bool:
+    node = source
+    for part in path:
+        try:
+            if isinstance(part, int) and isinstance(node, (list, ListConfig)):
+                node = node[part]
+            elif isinstance(node, (Mapping, DictConfig)) and part in node:
+                node = node[part]
+            else:
+                return False
+        except (IndexError, KeyError, OmegaConfBaseException):
+            return False
+    return True
+
+
+def _origin(schema: type[Any], sources: Sequence[tuple[Any, str]]
+            ) -> Callable[[list[str | int]], str]:
+    """Name the last source that sets a key (its file or ``<overrides>``)."""
+    def origin(path: list[str | int]) -> str:
+        for source, where in reversed(sources):
+            if _contains(source, path):
+                return where
+        return f"{schema.__name__} defaults"
+
+    return origin
+
+
 def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
     """Merge ``(config, origin)`` pairs onto a structured schema and return the object.
 
     ``origin`` names the file (or ``<overrides>``) each source came from, so
-    an error says which one is wrong.
+    an error says which one is wrong. Every value is then checked against its
+    field's :func:`~s2r.settings.setting` constraint (NaN and infinity are
+    refused in every float unless the field allows them).
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Run:
+    ...     gain: float = 1.0
+    >>> merge_into(Run, ({"gain": float("nan")}, "run.yaml"))
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: run.yaml: gain: must be finite, got nan
     """
     base = OmegaConf.structured(schema)
     for source, origin in sources:
@@ -108,6 +171,7 @@ def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
         obj = OmegaConf.to_object(base)
     except OmegaConfBaseException as err:
         raise ConfigError(_describe(err), where=sources[-1][1] if sources else "<config>") from None
+    check_values(obj, _origin(schema, sources))
     return obj  # type: ignore[return-value]
 
 

@@ -11,7 +11,6 @@ s2r.errors.ConfigError: emulator: mode: must be realtime or lockstep, got 'fast'
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,41 +18,55 @@ from typing import Any
 
 from hardware.emulator.truth import EFFECT_NAMES
 from s2r.config import configs_dir, merge_into, parse_overrides, read_yaml
-from s2r.errors import ConfigError
+from s2r.settings import check_values, setting
 
 MODES = ("realtime", "lockstep")
 RATES = ("corrupt_rate", "drop_rate", "garbage_rate")
+
+
+def _probability(meaning: str) -> Any:
+    return setting(0.0, f"probability {meaning}", ge=0, le=1,
+                   message="must be a probability in [0, 1]")
+
+
+def _effect(meaning: str) -> Any:
+    return setting(None, meaning, ge=0, message="must be finite and >= 0")
 
 
 @dataclass
 class EmulatorConfig:
     """Everything ``Emulator`` and ``s2r emulate`` take; effect fields override the truth."""
 
-    robot: str = "furuta"  # built-in robot name or path to a robot YAML
-    truth: str = "bench"  # bench | nominal | path to a truth YAML
-    mode: str = "realtime"  # realtime (wall clock) | lockstep (one COMMAND = one period)
-    seed: int = 0  # seeds every random draw (noise, jitter, faults)
-    watchdog_ms: int = 100  # device watchdog after power-up (SET_WATCHDOG changes it)
-    lockstep_wall_timeout_ms: int = 1000  # lockstep: trip after this long without COMMAND
-    control_rate: float | None = None  # Hz of the host loop; null: the robot's
-    baud: int = 1_000_000  # informational: a pty has no baud rate
-    port_file: str | None = None  # write the pty path to this file once it is open
+    robot: str = setting("furuta", "built-in robot name or path to a robot YAML")
+    truth: str = setting("bench", "hidden truth: bench | nominal | path to a truth YAML")
+    mode: str = setting("realtime", "realtime (wall clock) or lockstep (one COMMAND = one "
+                        "period)", choices=MODES)
+    seed: int = setting(0, "seeds every random draw (noise, jitter, faults)", ge=0)
+    watchdog_ms: int = setting(100, "device watchdog after power-up (SET_WATCHDOG changes it)",
+                               ge=1, le=60000)
+    lockstep_wall_timeout_ms: int = setting(1000, "lockstep: trip after this long without a "
+                                            "COMMAND", gt=0)
+    control_rate: float | None = setting(None, "Hz of the host loop; null: the robot's", gt=0)
+    baud: int = setting(1_000_000, "informational: a pty has no baud rate", gt=0)
+    port_file: str | None = setting(None, "write the pty path to this file once it is open")
     # fault injection, on the device's replies (0 / null: off)
-    corrupt_rate: float = 0.0  # probability of flipping one bit in a reply frame
-    drop_rate: float = 0.0  # probability of not sending a reply
-    garbage_rate: float = 0.0  # probability of random bytes (and a 0x00) before a reply
-    silent_after: float | None = None  # s after start: stop answering (unplugged cable)
-    hang_up_after: float | None = None  # s after start: close the pty (port disappears)
+    corrupt_rate: float = _probability("of flipping one bit in a reply frame")
+    drop_rate: float = _probability("of not sending a reply")
+    garbage_rate: float = _probability("of random bytes (and a 0x00) before a reply")
+    silent_after: float | None = setting(None, "s after start: stop answering (unplugged "
+                                         "cable)", ge=0, message="must be >= 0 seconds")
+    hang_up_after: float | None = setting(None, "s after start: close the pty (port "
+                                          "disappears)", ge=0, message="must be >= 0 seconds")
     # effect overrides (null: the truth file's value); see hardware/emulator/truth.py
-    encoder_cpr: int | None = None
-    linear_resolution: float | None = None
-    velocity_filter: float | None = None
-    position_noise: float | None = None
-    velocity_noise: float | None = None
-    sensor_noise: float | None = None
-    action_jitter: float | None = None
-    comm_latency: float | None = None
-    comm_jitter: float | None = None
+    encoder_cpr: int | None = _effect("counts per revolution of revolute joints (0: exact)")
+    linear_resolution: float | None = _effect("m per count of prismatic joints (0: exact)")
+    velocity_filter: float | None = _effect("low-pass on estimated velocities per tick, [0, 1)")
+    position_noise: float | None = _effect("std of noise on positions (rad or m)")
+    velocity_noise: float | None = _effect("std of noise on reported velocities")
+    sensor_noise: float | None = _effect("std of noise on extra sensors (motor current, A)")
+    action_jitter: float | None = _effect("s: actuation delay jitter, uniform +-")
+    comm_latency: float | None = _effect("s, one-way serial latency (realtime mode only)")
+    comm_jitter: float | None = _effect("s: one-way latency jitter, uniform +-")
 
     def effect_overrides(self) -> dict[str, Any]:
         """The effect fields that are set (not None)."""
@@ -61,29 +74,7 @@ class EmulatorConfig:
 
     def check(self, where: str = "emulator") -> EmulatorConfig:
         """Raise :class:`ConfigError` naming the field of a bad value; return self."""
-        def bad(key: str, why: str) -> ConfigError:
-            return ConfigError(f"{key}: {why}, got {getattr(self, key)!r}", where=where)
-
-        if self.mode not in MODES:
-            raise bad("mode", "must be realtime or lockstep")
-        if not 1 <= self.watchdog_ms <= 60000:
-            raise bad("watchdog_ms", "must be 1..60000")
-        if self.lockstep_wall_timeout_ms <= 0:
-            raise bad("lockstep_wall_timeout_ms", "must be > 0")
-        if self.control_rate is not None and not (math.isfinite(self.control_rate)
-                                                  and self.control_rate > 0):
-            raise bad("control_rate", "must be > 0")
-        for key in RATES:
-            if not 0.0 <= getattr(self, key) <= 1.0:
-                raise bad(key, "must be a probability in [0, 1]")
-        for key in ("silent_after", "hang_up_after"):
-            value = getattr(self, key)
-            if value is not None and not value >= 0:
-                raise bad(key, "must be >= 0 seconds")
-        for key in EFFECT_NAMES:
-            value = getattr(self, key)
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise bad(key, "must be finite and >= 0")
+        check_values(self, lambda path: where)
         return self
 
 
@@ -104,6 +95,6 @@ def load_emulator_config(path: str | os.PathLike[str] | None = None,
         sources.append((read_yaml(path), str(path)))
     if overrides:
         sources.append((parse_overrides(overrides), "<overrides>"))
-    cfg: EmulatorConfig = merge_into(EmulatorConfig, *sources)
-    return cfg.check(sources[-1][1])
+    cfg: EmulatorConfig = merge_into(EmulatorConfig, *sources)  # checks every field
+    return cfg
 

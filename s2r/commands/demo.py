@@ -19,18 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2r.cli import _overrides, command
+from s2r.settings import setting
 
 
 @dataclass
 class DemoConfig:
-    out: str = "s2r-demo"  # directory for logs
-    robot: str = "furuta"
-    duration: float = 5.0  # seconds of excitation
-    episodes: int = 2
-    seed: int = 0
+    """Options of ``s2r demo``."""
+
+    out: str = setting("s2r-demo", "directory for the logs")
+    robot: str = setting("furuta", "built-in robot to emulate", choices=("furuta", "pendulum",
+                                                                         "cartpole"))
+    duration: float = setting(5.0, "seconds of excitation", gt=0)
+    episodes: int = setting(2, "episodes deployed and rolled out", ge=1)
+    seed: int = setting(0, "seeds the emulator and the excitation", ge=0)
 
 
-@command("demo", "run the loop on an emulated robot end to end, and explain it", _overrides)
+@command("demo", "run the loop on an emulated robot end to end, and explain it", _overrides,
+         settings=DemoConfig)
 def demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 

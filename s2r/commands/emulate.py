@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 @command("emulate", "run an emulated device (the robot's hidden truth) on a pseudo terminal",
-         _overrides)
+         _overrides, settings="hardware.emulator.config:EmulatorConfig",
+         defaults="configs/hardware/emulator.yaml")
 def emulate(args: argparse.Namespace) -> int:
     from hardware.emulator import Emulator, load_emulator_config
 

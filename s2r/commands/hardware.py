@@ -16,61 +16,71 @@ from pathlib import Path
 from typing import Any
 
 from s2r.cli import _overrides, command
+from s2r.settings import setting
 
 
 @dataclass
 class SerialConfig:
     """Link and runner settings shared by record and deploy (see serial.yaml)."""
 
-    port: str = "???"
-    baud: int = 1_000_000
-    low_latency: bool = True
-    handshake_timeout: float = 3.0
-    reply_timeout: float | None = None
-    max_retries: int = 2
-    retry_window: int = 100
-    retry_budget: int = 10
-    watchdog_ms: int | None = None
-    reply_wait: float | None = None
-    paced: bool = True
-    rate: float | None = None
-    source: str = "auto"
+    port: str = setting("???", "device path (/dev/ttyUSB0, /dev/pts/N) or a pyserial URL")
+    baud: int = setting(1_000_000, "baud rate; must match the firmware", gt=0)
+    low_latency: bool = setting(True, "ask the driver for low-latency mode (FTDI: 1 ms)")
+    handshake_timeout: float = setting(3.0, "s to keep sending HELLO (boards reboot on open)",
+                                       gt=0)
+    reply_timeout: float | None = setting(None, "s to wait for one reply; null: 2 control "
+                                          "periods, at least 5 ms", gt=0)
+    max_retries: int = setting(2, "extra attempts per exchange before 'device silent'", ge=0)
+    retry_window: int = setting(100, "exchanges the retry budget counts over", ge=1)
+    retry_budget: int = setting(10, "most retries in the window before 'link unreliable'",
+                                ge=0)
+    watchdog_ms: int | None = setting(None, "SET_WATCHDOG timeout in ms; null: keep the "
+                                      "device's", ge=1, le=60000)
+    reply_wait: float | None = setting(None, "null: wait for each reply; a fraction of the "
+                                       "period: pipelined", gt=0, le=1)
+    paced: bool = setting(True, "tick at the control rate; false: as fast as the device answers")
+    rate: float | None = setting(None, "control rate in Hz; null: the robot's", gt=0)
+    source: str = setting("auto", "log source", choices=("auto", "hardware", "emulator"))
 
 
 @dataclass
 class RecordConfig(SerialConfig):
     """Options of ``s2r record``."""
 
-    robot: str = "furuta"
-    excitation: str = "chirp"
-    duration: float = 10.0
-    amplitude: float | None = None
-    offset: float | None = None
-    kp: float = 2.0
-    kd: float = 0.0
-    f0: float = 0.2
-    f1: float = 10.0
-    chirp: str = "log"
-    bit_period: float | None = None
-    frequencies: list[float] | None = None
-    n_frequencies: int = 20
-    seed: int = 0
-    policy: str | None = None
-    task: str | None = None
-    out: str = "rec.s2r.csv"
+    robot: str = setting("furuta", "built-in robot name or a robot YAML path")
+    excitation: str = setting("chirp", "excitation signal",
+                              choices=("chirp", "prbs", "multisine", "policy"))
+    duration: float = setting(10.0, "s of excitation", gt=0)
+    amplitude: float | None = setting(None, "in the actuator unit; null: a quarter of the range",
+                                      ge=0)
+    offset: float | None = setting(None, "centre of the signal; null: middle of the range")
+    kp: float = setting(2.0, "centring feedback u -= kp*q on the actuated joint", ge=0)
+    kd: float = setting(0.0, "centring feedback u -= kd*qd on the actuated joint", ge=0)
+    f0: float = setting(0.2, "Hz, low end of the band", gt=0)
+    f1: float = setting(10.0, "Hz, high end of the band", gt=0)
+    chirp: str = setting("log", "chirp sweep", choices=("log", "linear"))
+    bit_period: float | None = setting(None, "PRBS s per bit; null: 0.44/f1", gt=0)
+    frequencies: list[float] | None = setting(None, "multisine lines in Hz; null: "
+                                              "n_frequencies log-spaced in [f0, f1]", gt=0)
+    n_frequencies: int = setting(20, "multisine lines when frequencies is null", ge=1)
+    seed: int = setting(0, "PRBS start state, multisine phases, random policy", ge=0)
+    policy: str | None = setting(None, "excitation=policy: scripted:zero|sine|random or a .pt")
+    task: str | None = setting(None, "excitation=policy: the task the policy observes; null: "
+                               "<robot>_swingup")
+    out: str = setting("rec.s2r.csv", "the log; an existing file is refused")
 
 
 @dataclass
 class DeployConfig(SerialConfig):
     """Options of ``s2r deploy``."""
 
-    policy: str = "???"
-    task: str = "furuta_swingup"
-    episodes: int = 1
-    seed: int = 0
-    max_steps: int | None = None
-    settle: float = 0.0
-    out: str = "deploy.s2r.csv"
+    policy: str = setting("???", "a policy .pt file or scripted:sine|zero|random")
+    task: str = setting("furuta_swingup", "built-in task name or a task YAML path")
+    episodes: int = setting(1, "number of episodes", ge=1)
+    seed: int = setting(0, "seeds the task's resets (episode i uses seed + i)", ge=0)
+    max_steps: int | None = setting(None, "episode length; null: the task's", ge=1)
+    settle: float = setting(0.0, "s with the actuators off between episodes", ge=0)
+    out: str = setting("deploy.s2r.csv", "the log; an existing file is refused")
 
 
 def load_config(schema: type[Any], section: str, args: argparse.Namespace) -> Any:
@@ -84,6 +94,9 @@ def load_config(schema: type[Any], section: str, args: argparse.Namespace) -> An
         d = OmegaConf.to_container(read_yaml(path), resolve=False)
         assert isinstance(d, dict)
         own = d.get(section) or {}
+        if not isinstance(own, dict):
+            raise ConfigError(f"{section}: expected a mapping of {section} settings, got "
+                              f"{own!r}", where=path)
         return {k: v for k, v in d.items() if k not in ("record", "deploy")} | own, path
 
     sources = [flat(str(configs_dir() / "hardware" / "serial.yaml"))]
@@ -99,9 +112,6 @@ def load_config(schema: type[Any], section: str, args: argparse.Namespace) -> An
         key = err.message.split(":", 1)[0]
         hint = " (a device path such as /dev/ttyUSB0 or a pyserial URL)" if key == "port" else ""
         raise ConfigError(f"{key}= is required{hint}", where=err.where) from None
-    if cfg.source not in ("auto", "hardware", "emulator"):
-        raise ConfigError(f"source: must be auto, hardware or emulator, got {cfg.source!r}",
-                          where="<config>")
     if Path(cfg.out).exists() and Path(cfg.out).stat().st_size:
         raise ConfigError("file exists (remove it or choose another out=)", where=cfg.out)
     return cfg
@@ -211,7 +221,7 @@ def _excitation(cfg: RecordConfig, spec: Any) -> Any:
 
 
 @command("record", "excite a robot over a serial port and log it (for system identification)",
-         _overrides)
+         _overrides, settings=RecordConfig, defaults="configs/hardware/serial.yaml")
 def record(args: argparse.Namespace) -> int:
     from hardware.excitation import PolicyExcitation
     from hardware.runner import EXTRA_COLUMNS, run_signal
@@ -249,7 +259,7 @@ def record(args: argparse.Namespace) -> int:
 
 
 @command("deploy", "run a policy on a robot over a serial port through its task, and log it",
-         _overrides)
+         _overrides, settings=DeployConfig, defaults="configs/hardware/serial.yaml")
 def deploy(args: argparse.Namespace) -> int:
     from hardware.runner import EXTRA_COLUMNS, RunResult, run_task
     from hardware.safety import GuardedRobot

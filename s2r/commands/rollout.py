@@ -6,22 +6,25 @@ import argparse
 from dataclasses import dataclass
 
 from s2r.cli import _overrides, command
+from s2r.settings import setting
+
+CONTROLLERS = ("zero", "random", "sine")
 
 
 @dataclass
 class RolloutConfig:
     """Options of ``s2r rollout`` (all settable as key=value)."""
 
-    task: str = "furuta_swingup"  # task name or path to a task YAML
-    controller: str = "sine"  # zero | random | sine
-    episodes: int = 3
-    seed: int = 0
-    out: str | None = None  # log file (.s2r.csv) to write
-    max_steps: int | None = None
+    task: str = setting("furuta_swingup", "built-in task name or path to a task YAML")
+    controller: str = setting("sine", "scripted controller", choices=CONTROLLERS)
+    episodes: int = setting(3, "number of episodes", ge=1)
+    seed: int = setting(0, "seed of episode 0 (episode i uses seed + i)", ge=0)
+    out: str | None = setting(None, "log file (.s2r.csv) to write; null: no log")
+    max_steps: int | None = setting(None, "episode length in steps; null: the task's", ge=1)
 
 
 @command("rollout", "run episodes of a task in simulation with a scripted controller",
-         _overrides)
+         _overrides, settings=RolloutConfig)
 def rollout(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import Progress

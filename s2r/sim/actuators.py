@@ -59,7 +59,7 @@ class DCMotor:
     inductance is neglected (its time constant is far below a control period).
     The simulation applies ``drive(u)`` as a torque and the back-EMF term
     ``viscous() * qd`` through PyBullet's joint damping, which is exactly an
-    explicit ``-c * qd`` torque each physics step (PYBULLET.md, section 4).
+    explicit ``-c * qd`` torque each physics step (s2r/sim/PHYSICS.md, section 4).
     """
 
     joint: str

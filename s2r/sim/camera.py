@@ -3,7 +3,7 @@
 :func:`default_pose` frames what the robot's moving links can reach (its
 static scenery, such as the cart-pole's 30 m slide bar, is ignored);
 :class:`Lighting` holds the renderer's light. Rendering costs about 0.1-0.3 ms
-at 64x64 (PYBULLET.md section 10): once per control step at most.
+at 64x64 (s2r/sim/PHYSICS.md, section 10): once per control step at most.
 
 >>> from s2r.sim import SimRobot
 >>> robot = SimRobot("furuta")

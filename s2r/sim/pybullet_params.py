@@ -3,7 +3,8 @@
 :class:`PyBulletParams` holds the current value of every named parameter of
 some bodies in a physics client and applies changes to them. Both
 :class:`~s2r.sim.SimRobot` and ``randomizers.pybullet_target.PyBulletTarget``
-use it, so a name means the same PyBullet change everywhere:
+use it, so a name means the same PyBullet change everywhere (the measurements
+behind each rule are in s2r/sim/PHYSICS.md):
 
 - mass and inertia are sent together (PyBullet discards the inertia when a
   mass is sent alone); setting a mass keeps the link's radii of gyration

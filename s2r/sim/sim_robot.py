@@ -7,7 +7,8 @@ nothing compounds. SimRobot composes the parts of :mod:`s2r.sim`: the loaded
 body (:mod:`~s2r.sim.loading`), the name -> PyBullet mapping
 (:mod:`~s2r.sim.pybullet_params`), the actuators, and the stepping loop with
 its timing and sensing effects (:mod:`~s2r.sim.stepping`, :mod:`~s2r.sim.effects`).
-Centre-of-mass changes reload the URDF and keep the joint state.
+Centre-of-mass changes reload the URDF and keep the joint state. How each kind
+of parameter reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
 
 Its state (:meth:`get_state`, :meth:`set_state`) can be saved and restored
 exactly, delay queues included, and a SimRobot pickles: the copy is rebuilt in

@@ -1,7 +1,7 @@
 """URDF text handling: absolute mesh paths and centre-of-mass edits.
 
 PyBullet cannot move a link's centre of mass on a live body, and ``loadURDF``
-caches files by name for the life of a client (PYBULLET.md, section 6), so a
+caches files by name for the life of a client (s2r/sim/PHYSICS.md, section 6), so a
 COM change is done by writing the URDF again under a new file name and
 reloading it.
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 from s2r.config import merge_into, parse_overrides, read_yaml, resolve_config_path
-from s2r.errors import ConfigError, S2RError
+from s2r.errors import ConfigError, ParameterError, S2RError
+from s2r.settings import setting
 from s2r.tasks import TASKS, RobotTask
 
 
@@ -21,10 +23,11 @@ from s2r.tasks import TASKS, RobotTask
 class TaskConfig:
     """Schema of a task YAML: which task, on which robot, episode length, parameters."""
 
-    task: str = "???"
-    robot: str | None = None  # built-in robot name or path to a robot YAML
-    max_steps: int | None = None
-    params: dict[str, float] = field(default_factory=dict)
+    task: str = setting("???", "the task class (a key of s2r.tasks.TASKS)")
+    robot: str | None = setting(None, "built-in robot name or robot YAML path (relative: to "
+                                "the task file); null: the task's default robot")
+    max_steps: int | None = setting(None, "episode length; null: the task's", gt=0)
+    params: dict[str, float] = setting(help="parameter values set on the robot", factory=dict)
 
 
 def load_task_config(name_or_path: str | os.PathLike[str],
@@ -38,9 +41,28 @@ def load_task_config(name_or_path: str | os.PathLike[str],
     if cfg.task not in TASKS:
         raise ConfigError(f"task: unknown task '{cfg.task}' (known: {', '.join(TASKS)})",
                           where=str(path))
-    if cfg.max_steps is not None and cfg.max_steps <= 0:
-        raise ConfigError(f"max_steps: must be > 0, got {cfg.max_steps}", where=str(path))
+    if cfg.robot is not None:
+        from_overrides = any(o.split("=", 1)[0].strip() == "robot" for o in overrides)
+        cfg.robot = _robot_path(cfg.robot, None if from_overrides else path,
+                                "<overrides>" if from_overrides else str(path))
     return cfg, str(path)
+
+
+def _robot_path(robot: str, task_file: Path | None, where: str) -> str:
+    """A robot name, or a robot YAML path found beside the task file or else from the cwd."""
+    if task_file is not None and (robot.endswith((".yaml", ".yml")) or os.sep in robot):
+        beside = task_file.parent / Path(robot).expanduser()
+        if beside.is_file():
+            return str(beside)
+    try:
+        resolve_config_path("robots", robot)
+    except ConfigError as err:
+        message = err.message
+        if message == "no such config file":
+            looked = " beside the task file or" if task_file is not None else ""
+            message = f"no robot YAML '{robot}'{looked} in the working directory"
+        raise ConfigError(f"robot: {message}", where=where) from None
+    return robot
 
 
 def make_task(name_or_path: str | os.PathLike[str], overrides: Sequence[str] = (),
@@ -51,6 +73,9 @@ def make_task(name_or_path: str | os.PathLike[str], overrides: Sequence[str] = (
     try:
         return cls(cfg.robot, max_steps=cfg.max_steps, params=dict(cfg.params) or None,
                    **kwargs)  # type: ignore[arg-type]
+    except ParameterError as err:  # from ``params:``: name the key and the task file
+        raise ConfigError(f"params.{err.where}: {err.message}" if err.where else
+                          f"params: {err.message}", where=where) from None
     except S2RError as err:
         if err.where is None:
             err.where = where

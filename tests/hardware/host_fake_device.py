@@ -23,7 +23,7 @@ F = m.StatusFlags
 LATCHED = F.WATCHDOG_TRIPPED | F.ESTOP | F.LIMIT_HIT | F.FAULT
 
 FURUTA = m.DeviceInfo(
-    firmware="fake-device 0", robot="furuta", rate_hint_hz=100, watchdog_ms=300,
+    firmware="fake-device 0", robot="furuta", rate_hint_hz=100, watchdog_ms=1000,
     joints=(m.JointInfo("arm", m.JointKind.REVOLUTE, (-2.5, 2.5), 40.0, (-5.0, 5.0),
                         m.Unit.VOLT, 2048),
             m.JointInfo("pendulum", m.JointKind.REVOLUTE, (-math.inf, math.inf), 80.0,

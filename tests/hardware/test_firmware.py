@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -119,15 +119,20 @@ class SimDevice:
                     return m.parse(frame)
         raise TimeoutError(f"no reply to {msg}")
 
-    def wait_state(self, flag: m.StatusFlags, timeout: float = 10.0) -> m.State:
+    def wait_for(self, done: Callable[[m.State], bool], what: str,
+                 timeout: float = 30.0) -> m.State:
+        """Poll STATE until ``done(state)``: simavr runs slower than real time under load."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             state = self.request(m.StateRequest())
             assert isinstance(state, m.State)
-            if flag in state.flags:
+            if done(state):
                 return state
             time.sleep(0.005)
-        raise TimeoutError(f"{flag!r} never set")
+        raise TimeoutError(f"{what}: not within {timeout} s")
+
+    def wait_state(self, flag: m.StatusFlags, timeout: float = 30.0) -> m.State:
+        return self.wait_for(lambda state: flag in state.flags, f"{flag!r} set", timeout)
 
     def close(self) -> None:
         self.port.close()
@@ -204,12 +209,11 @@ def test_sim_encoders_and_reset(sim: SimDevice) -> None:
     assert sim.request(m.Reset()) == m.Ack(m.MsgType.RESET)
     sim.harness("arm 256")
     sim.harness("pend -1024")
-    time.sleep(0.2)
-    state = sim.request(m.StateRequest())
-    assert isinstance(state, m.State)
-    assert state.positions == pytest.approx((math.pi / 4, -math.pi), rel=1e-6)
+    expected = pytest.approx((math.pi / 4, -math.pi), rel=1e-6)
+    sim.wait_for(lambda state: state.positions == expected, "encoders counted")
     sim.harness("arm 1792")  # 2048 counts = 2 pi rad, beyond the arm's 2.5 rad limit
-    time.sleep(0.2)
+    full_turn = pytest.approx(2 * math.pi, rel=1e-6)  # every edge counted, none still coming
+    sim.wait_for(lambda state: state.positions[0] == full_turn, "arm turned beyond its limit")
     nack = sim.request(m.Enable())
     assert isinstance(nack, m.Nack) and nack.code == m.ErrorCode.LIMIT_ACTIVE
     assert sim.request(m.Reset()) == m.Ack(m.MsgType.RESET)

@@ -114,7 +114,7 @@ def test_missing_port_and_bad_keys_are_config_errors(tmp_path, capsys):
     assert s2r("deploy", "port=/dev/null", "episode=2") == 2
     assert "did you mean 'episodes'" in one_line_error(capsys)
     assert s2r("record", "port=/dev/null", "excitation=square", f"out={tmp_path / 'r.csv'}") == 2
-    assert "unknown 'square'" in one_line_error(capsys)
+    assert "excitation: must be chirp, prbs" in one_line_error(capsys)
     (tmp_path / "old.csv").write_text("x")
     assert s2r("record", "port=/dev/null", f"out={tmp_path / 'old.csv'}") == 2
     assert "file exists" in one_line_error(capsys)
@@ -128,13 +128,14 @@ def test_handshake_mismatch_names_the_field(emulator, tmp_path, capsys):
 
 
 def test_silent_device_mid_run_exit_3_and_log_readable(emulator, tmp_path, capsys):
-    emu = emulator(silent_after=0.4)
+    emu = emulator(silent_after=1.5)  # long after the handshake, even on a loaded machine
     out = tmp_path / "rec.s2r.csv"
     assert s2r("record", f"port={emu.port}", "duration=1000", f"out={out}",
                "paced=false") == 3
     assert "device silent or unplugged" in one_line_error(capsys)
     ep = read_log(out).episode(0)
-    assert len(ep) > 10 and ep.end["reason"].startswith("device_error:")
+    assert 0 < len(ep) <= emu.stats["commands_applied"]  # the answered ticks, logged
+    assert ep.end["reason"].startswith("device_error:")
 
 
 def test_safety_stop_exit_4_estop_sent_and_log_says_why(emulator, tmp_path, capsys):

@@ -114,7 +114,7 @@ def test_guard_trip_in_a_task_sends_estop_and_logs_the_reason(emu, tmp_path):
 
 
 def test_silent_device_mid_run_is_a_device_error_in_the_log(tmp_path):
-    cfg = EmulatorConfig(robot="furuta", mode="lockstep", silent_after=0.3)
+    cfg = EmulatorConfig(robot="furuta", mode="lockstep", silent_after=1.0)  # after handshake
     with Emulator(cfg) as emu:
         robot = GuardedRobot(SerialRobot("furuta", emu.port))
         with writer(tmp_path, robot) as log, pytest.raises(DeviceError):

@@ -16,7 +16,9 @@ from s2r.errors import DeviceError, ProtocolError, RobotError, SafetyStop
 from s2r.robot import Robot
 from s2r.sim import load_robot_description
 
-FAST = dict(reply_timeout=0.2, handshake_timeout=1.0)  # generous: a loaded CI machine
+# Replies come from a thread of this process: 0.5 s covers a loaded machine, and the tests
+# that expect timeouts stay short. No test asserts how long anything took.
+FAST = dict(reply_timeout=0.5, handshake_timeout=2.0)
 
 
 @pytest.fixture
@@ -128,11 +130,10 @@ def test_corrupted_reply_is_counted_and_retried_at_once():
     with FakeDevice(faults=Faults(corrupt_reply={4, 6})) as dev, \
             make(dev, reply_timeout=5.0) as robot:
         robot.reset([0.0, 0.0])
-        start = time.perf_counter()
         robot.act([1.0])
         robot.act([1.0])
-        assert time.perf_counter() - start < 5.0  # did not wait out the timeout
         assert robot.stats.crc_errors + robot.stats.framing_errors == 2
+        # retried on the bad frame, without waiting out the (5 s) reply timeout
         assert robot.stats.retries == 2 and robot.stats.timeouts == 0
         assert dev.applied == [(1.0,), (1.0,)]
 
@@ -171,7 +172,7 @@ def test_watchdog_trip_is_a_safety_stop(device):
     with make(device) as robot:
         robot.reset([0.0, 0.0])
         robot.act([0.1])
-        time.sleep(0.6)  # longer than the fake's 300 ms watchdog
+        time.sleep(1.2)  # longer than the fake's 1000 ms watchdog
         with pytest.raises(SafetyStop, match="watchdog tripped"):
             robot.act([0.1])
         assert robot.observe().status & m.StatusFlags.WATCHDOG_TRIPPED

@@ -1,4 +1,9 @@
-"""SerialRobot against the emulator (lockstep): faults on the wire, silence, watchdog, e-stop."""
+"""SerialRobot against the emulator (lockstep): faults on the wire, silence, watchdog, e-stop.
+
+No test assumes a quiet CPU: the device goes silent or hangs up 1 s after its start (long
+after the handshake even on a loaded machine), watchdog timeouts are far longer than any
+pause between two commands, and no assertion is about how fast anything happened.
+"""
 
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ def test_heavy_corruption_stops_clearly(emulator):
 
 
 def test_silent_device_mid_episode_is_detected_within_a_few_periods(emulator):
-    emu = emulator(silent_after=0.3)
+    emu = emulator(silent_after=1.0)
     with SerialRobot("furuta", emu.port) as robot:
         with pytest.raises(DeviceError, match="device silent or unplugged") as err:
             drive(robot, 100_000)
@@ -88,7 +93,7 @@ def test_silent_device_mid_episode_is_detected_within_a_few_periods(emulator):
 
 
 def test_unplugged_device_mid_episode(emulator):
-    emu = emulator(hang_up_after=0.3)
+    emu = emulator(hang_up_after=1.0)
     with SerialRobot("furuta", emu.port) as robot:
         with pytest.raises(DeviceError, match="disconnected|silent"):
             drive(robot, 100_000)
@@ -96,10 +101,10 @@ def test_unplugged_device_mid_episode(emulator):
 
 
 def test_watchdog_trips_when_the_host_stops_commanding(emulator):
-    emu = emulator(lockstep_wall_timeout_ms=150)
+    emu = emulator(lockstep_wall_timeout_ms=500)
     with SerialRobot("furuta", emu.port) as robot:
         drive(robot, 5)
-        time.sleep(0.4)  # the host stalls
+        time.sleep(1.5)  # the host stalls for 3x the timeout
         with pytest.raises(SafetyStop, match="watchdog tripped"):
             robot.act([0.0])
         assert robot.observe().status & m.StatusFlags.WATCHDOG_TRIPPED
@@ -160,31 +165,38 @@ def test_guard_rate_limit_on_the_wire(emulator):
 
 def test_pipelined_on_lockstep_is_like_sync(emulator):
     emu = emulator()
-    with SerialRobot("furuta", emu.port, reply_wait=0.5) as robot:
+    with SerialRobot("furuta", emu.port, reply_wait=0.5, reply_timeout=1.0) as robot:
         drive(robot, 50)
-        assert robot.stale < 5  # lockstep answers at once: (almost) never late
-    assert emu.stats["commands_applied"] == 50
+        # none lost, none sent twice (how many replies came within the wait depends on load)
+        assert robot.stats.retries == robot.stats.timeouts == 0
+        assert 0 <= robot.stale <= 50
+    assert emu.stats["commands_applied"] == emu.stats["commands"] == 50
 
 
-def test_pipelined_holds_the_rate_when_replies_come_after_the_period(emulator, tmp_path):
+def test_pipelined_keeps_going_when_replies_come_after_the_period(emulator, tmp_path):
     from hardware.runner import EXTRA_COLUMNS, run_signal
     from s2r.logs import LogWriter, read_log
     from s2r.rollout import log_meta
 
-    # one-way latency 8 ms: a round trip (16 ms) is longer than the 10 ms period
+    # one-way latency 8 ms: a round trip (16 ms at least) is longer than the 10 ms period,
+    # so act() (waiting at most 5 ms) returns before its reply; the achieved rate is
+    # measured in benchmarks/serial_loop.py (link "slow"), not asserted here
     emu = emulator(mode="realtime", comm_latency=0.008, comm_jitter=0.0)
-    robot = SerialRobot("furuta", emu.port, reply_wait=0.5, reply_timeout=0.1)
+    robot = SerialRobot("furuta", emu.port, reply_wait=0.5, reply_timeout=1.0)
     path = tmp_path / "pipe.s2r.csv"
     with LogWriter(path, log_meta(robot.spec, "emulator"), EXTRA_COLUMNS) as log:
         res = run_signal(robot, lambda t, obs: np.array([0.5]), steps=30, writer=log)
-    assert res.steps == 30 and robot.stale >= 20  # most replies arrived a tick late
-    assert robot.stats.timeouts == 0 and emu.stats["commands_applied"] == 30
+    assert res.steps == 30 and robot.stale >= 1  # act() returned before a reply: pipelined
+    assert robot.stats.retries == robot.stats.timeouts == 0  # late replies, none lost
+    assert emu.stats["commands_applied"] == emu.stats["commands"] == 30
     ep = read_log(path).episode(0)
-    assert len(ep) == 30 and (ep.frame["rtt"] > 0.01).sum() >= 20  # late, not lost
+    rtt = ep.frame["rtt"].to_numpy()
+    # each logged round trip includes both 8 ms delays (a tick without a reply logs 0)
+    assert len(ep) == 30 and (rtt > 0).any() and (rtt[rtt > 0] > 0.016).all()
 
 
 def test_pipelined_detects_a_silent_device(emulator):
-    emu = emulator(silent_after=0.3)
+    emu = emulator(silent_after=1.0)
     with SerialRobot("furuta", emu.port, reply_wait=0.5) as robot:
         with pytest.raises(DeviceError, match="device silent or unplugged"):
             drive(robot, 100_000)

@@ -103,7 +103,7 @@ def test_restitution_randomization_changes_the_bounce(cube_env):
         e = env.last_record["restitution"]["values"]["link.cube.restitution"]
         es.append(e * e)  # contacts multiply the two sides' restitution
         apexes.append(apex)
-        # apex = e_eff^2 * drop; PyBullet bounces 5-20 % higher (PYBULLET.md section 12)
+        # apex = e_eff^2 * drop; PyBullet bounces 5-20 % higher (s2r/sim/PHYSICS.md section 12)
         assert apex == pytest.approx(e**4 * 0.5, rel=0.25)
     order = np.argsort(es)
     assert np.all(np.diff(np.array(apexes)[order]) > 0)
