@@ -377,6 +377,10 @@ class SimRobot(RobotBase):
                              f"{len(state.qd)}", where=self.description.name)
         if len(state.command) != m or any(len(u) != m for _, u in state.pending):
             raise RobotError(f"set_state: commands need {m} values", where=self.description.name)
+        others = len(self._other_joints())
+        if len(state.other_joints) not in (0, others):
+            raise RobotError(f"set_state: other_joints needs {others} (q, qd) pairs, got "
+                             f"{len(state.other_joints)}", where=self.description.name)
         st = self._stepper
         try:
             self._put_joints(state.q, state.qd, state.other_joints)
@@ -403,12 +407,14 @@ class SimRobot(RobotBase):
         """Pickle as (description, parameter values, state): the copy gets its own client."""
         if self.client < 0:
             raise RobotError("cannot pickle a closed robot", where=self.description.name)
+        if self._stepper.hooks or self._command_filter or self._measurement_filter:
+            raise RobotError("cannot pickle a robot with sub-step hooks or filters installed "
+                             "(they belong to the environment wrapping it): pickle the bare "
+                             "robot", where=self.description.name)
         values = {n: v for n, v in self.get_params().items()
                   if not kind_of(n).startswith("link.*.inertia_")}
         gyration = {link: list(g) for link, g in self._applier.gyration.items()}
-        extras = (self._stepper.hooks, self._command_filter, self._measurement_filter,
-                  self._reclip)
-        return (_rebuild, (self.description, values, gyration, self.get_state(), extras))
+        return (_rebuild, (self.description, values, gyration, self.get_state()))
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""
@@ -432,14 +438,10 @@ class SimRobot(RobotBase):
 
 
 def _rebuild(description: RobotDescription, values: dict[str, float],
-             gyration: dict[str, list[float]], state: SimState,
-             extras: tuple[Any, ...]) -> SimRobot:
+             gyration: dict[str, list[float]], state: SimState) -> SimRobot:
     """Unpickle a SimRobot: a new client, the same parameters (radii of gyration) and state."""
     robot = SimRobot(description)
     robot._applier.gyration.update(gyration)
     robot.set_params(values)  # masses re-send the inertia from the radii of gyration
     robot.set_state(state)
-    hooks, command_filter, measurement_filter, reclip = extras
-    robot._stepper.hooks.extend(hooks)
-    robot.set_filters(command_filter, measurement_filter, clip=reclip)
     return robot

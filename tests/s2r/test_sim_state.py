@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
@@ -79,6 +80,8 @@ def test_set_state_refuses_a_state_of_another_robot(delayed):
     state = delayed.get_state()
     with SimRobot("pendulum") as other, pytest.raises(RobotError, match="q and qd need 1"):
         other.set_state(state)
+    with pytest.raises(RobotError, match="other_joints needs 0"):
+        delayed.set_state(dataclasses.replace(state, other_joints=((0.0, 0.0),)))
 
 
 def test_state_from_log_keeps_the_commands_of_the_delay_window():
@@ -190,3 +193,16 @@ def test_rendering_a_closed_robot_is_a_robot_error():
         render_robot(robot, 16, pose)
     with pytest.raises(RobotError, match="closed"):
         default_pose(robot)
+
+
+def test_a_robot_with_hooks_or_filters_refuses_to_pickle():
+    with SimRobot("pendulum") as robot:
+        robot.add_substep_hook(print)
+        with pytest.raises(RobotError, match="sub-step hooks or filters"):
+            pickle.dumps(robot)
+        robot.remove_substep_hook(print)
+        robot.set_filters(measurement=lambda q, qd, s: (q, qd, s))
+        with pytest.raises(RobotError, match="sub-step hooks or filters"):
+            pickle.dumps(robot)
+        robot.set_filters()
+        pickle.loads(pickle.dumps(robot)).close()
