@@ -190,3 +190,10 @@ class ParameterTarget(Protocol):
     def get_params(self) -> dict[str, float]: ...
 
     def set_params(self, values: Mapping[str, float]) -> None: ...
+
+
+# The timing and sensing effect families (delay.*, motor.*.deadzone/rate_limit, sensor.*,
+# smooth friction): defined with their one implementation in s2r.effects.
+from s2r.effects.names import EFFECT_KINDS  # noqa: E402
+
+KINDS.update(EFFECT_KINDS)

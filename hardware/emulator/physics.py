@@ -2,17 +2,24 @@
 
 :class:`Plant` steps a :class:`~s2r.sim.SimRobot` of the robot, loaded with the
 hidden truth (:mod:`hardware.emulator.truth`), one physics step (a *tick*) at
-a time, and adds what the nominal model lacks:
+a time, and adds, through :class:`s2r.effects.EffectModel` (the same
+implementation the simulator uses; see :mod:`s2r.effects` for the formulas):
 
-- actuation latency: every output change takes effect ``delay.action`` plus a
-  uniform jitter later (drawn per change), on a tick boundary;
+- actuation latency: an output change acts ``delay.action`` plus a uniform
+  jitter (drawn per change) later, at any resolution: a tick that the change
+  falls into gets the time-weighted mean of the old and new outputs;
+- the command rate limit ``motor.<j>.rate_limit`` (the output slews to a new
+  value tick by tick);
+- smooth Coulomb friction ``joint.<j>.coulomb_smooth`` (a joint torque added
+  each tick at the velocity the tick starts with);
 - a driver that coasts when disabled (a DC motor's H-bridge goes idle: no
   current, no back-EMF braking);
-- encoders: positions quantized to ``2*pi/encoder_cpr`` (revolute) or
-  ``linear_resolution`` (prismatic), after Gaussian position noise; velocities
-  of quantized joints are finite differences over one control period,
-  optionally low-pass filtered, plus Gaussian noise; extra sensors get noise;
-- measurement age: the firmware sees the state ``delay.observation`` old.
+- encoders and the firmware's estimates: ``sensor.<j>.resolution``,
+  ``sensor.<j>.position_noise``, finite-difference velocities over one
+  control period low-pass filtered at ``sensor.<j>.velocity_cutoff``,
+  ``sensor.<j>.velocity_noise``, and ``sensor.<s>.noise`` on extra sensors;
+- measurement age: the firmware sees the state ``delay.observation`` old
+  (interpolated between ticks), measured as above.
 
 All randomness comes from the numpy Generator passed in.
 
@@ -21,8 +28,8 @@ All randomness comes from the numpy Generator passed in.
 >>> plant.command((1.0,), enabled=True)
 >>> plant.advance_to(0.2)
 >>> q, qd, _ = plant.measurement()
->>> round(q[0] / (2 * np.pi / 4096), 6).is_integer(), plant.time
-(True, 0.2)
+>>> round(q[0] / (2 * np.pi / 4096), 6).is_integer(), plant.time, plant.counts_per_rev
+(True, 0.2, 4096)
 >>> plant.close()
 """
 
@@ -30,15 +37,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pybullet as pb
 
-from hardware.emulator.truth import Effects, load_truth
+from hardware.emulator.truth import SETTINGS, SHORTCUTS, Effects, load_truth, truth_table
+from s2r.effects import EffectModel, counts_per_rev, sensor_owner
 from s2r.errors import ConfigError, ParameterError
-from s2r.robot import Observation, RobotSpec
+from s2r.robot import RobotSpec
 from s2r.sim import SimRobot, load_robot_description
 from s2r.sim.actuators import DCMotor
 
@@ -54,7 +62,13 @@ class Plant:
         truth: ``bench``, ``nominal`` or a path to a truth YAML.
         rng: the generator of every random draw (noise, jitter).
         control_rate: the host's control rate (velocity window); None: the robot's.
-        **effects: overrides of the truth's effects (None values are ignored).
+        **effects: overrides (None values are ignored) of the truth's settings
+            (``action_jitter``, ``comm_latency``, ``comm_jitter``) and shortcuts that
+            set a parameter of every joint: ``encoder_cpr`` (revolute joints'
+            ``sensor.<j>.resolution = 2*pi/cpr``), ``linear_resolution`` (prismatic
+            joints'), ``velocity_filter`` (per-tick low-pass weight ``a``:
+            ``sensor.<j>.velocity_cutoff = -ln(a) / (2*pi*tick)``),
+            ``position_noise``, ``velocity_noise`` and ``sensor_noise``.
     """
 
     def __init__(self, robot: str | os.PathLike[str], truth: str = "bench", *,
@@ -65,53 +79,106 @@ class Plant:
         # one act() = one physics step, so actions and measurements act on every tick
         self.sim = SimRobot(robot, overrides=[f"control_rate={1.0 / desc.timestep!r}"])
         try:
+            self.spec: RobotSpec = self.sim.spec
+            self.tick = self.sim.get("world.control_period")
+            self.fx = EffectModel(self.spec, sample_period=self.tick,
+                                  window=self.control_period, aux=1)
             self._load(desc.name, truth, effects)
         except BaseException:
             self.sim.close()
             raise
-        self.spec: RobotSpec = self.sim.spec
         self.rng = rng
-        self.tick = self.sim.get("world.control_period")
         self.ticks = 0
-        joints = self.spec.joints
-        res = [(2 * math.pi / self.effects.encoder_cpr if self.effects.encoder_cpr else 0.0)
-               if j.kind == "revolute" else self.effects.linear_resolution for j in joints]
-        self._res = np.array(res)
-        self._quantized = self._res > 0
-        self._window = max(1, round(self.control_period / self.tick))
         names = self.spec.joint_names
         self._motors = [(names.index(a.joint), a) for a in self.sim.actuators]
-        self._output: tuple[float, ...] = ()
-        self._enabled = False
-        self._pending: deque[tuple[float, tuple[float, ...], bool]] = deque()
-        self._qhist: deque[np.ndarray] = deque()
-        self._vel = np.zeros(self.spec.n_joints)
-        self._meas: deque[tuple[float, Measurement]] = deque()
+        self._request: tuple[tuple[float, ...], float, float] = ((), 0.0, 0.0)
+        self._joint_ids = [self.sim.joint_index(j) for j in names]
+        self._friction_hooked = False
         self.reset()
 
-    def _load(self, name: str, truth: str, effects: dict[str, Any]) -> None:
-        loaded = load_truth(name, truth, self.sim.params)
+    def _load(self, name: str, truth: str, overrides: dict[str, Any]) -> None:
+        unknown = set(overrides) - set(SETTINGS) - set(SHORTCUTS)
+        if unknown:
+            raise ConfigError(f"unknown effect option(s): {', '.join(sorted(unknown))}",
+                              where="emulator")
+        loaded = load_truth(name, truth, truth_table(self.sim.params, self.spec))
         self.source = loaded.source
-        self.effects: Effects = loaded.effects.updated(**effects).check("emulator effects")
+        settings = {k: v for k, v in overrides.items() if k in SETTINGS}
+        self.effects: Effects = loaded.effects.updated(**settings).check("emulator effects")
         values = dict(loaded.params)
-        self.delays = {k: values.pop(k, self.sim.params[k].nominal) for k in _DELAYS}
-        com = {k: v for k, v in values.items() if ".com_" in k}
+        shortcuts = self._shortcuts({k: v for k, v in overrides.items()
+                                     if k in SHORTCUTS and v is not None})
+        try:
+            values.update({k: self.fx.parameters[k].check(v) for k, v in shortcuts.items()})
+        except ParameterError as err:
+            raise ConfigError(f"{err.message} (from an emulator option)",
+                              where=err.where) from None
+        fx_names = set(self.fx.parameters)
+        fx_values = {k: v for k, v in values.items() if k in fx_names}
+        sim_values = {k: v for k, v in values.items() if k not in fx_names}
+        com = {k: v for k, v in sim_values.items() if ".com_" in k}
         # COM first, alone: a COM change reloads the URDF, and SimRobot then re-derives the
         # radii of gyration from the old inertia and a new mass set in the same call
         try:
+            self.fx.set_params(fx_values)
             self.sim.set_params({**com, **dict.fromkeys(_DELAYS, 0.0)})
-            self.sim.set_params({k: v for k, v in values.items() if k not in com})
+            self.sim.set_params({k: v for k, v in sim_values.items()
+                                 if k not in com and k not in _DELAYS})
         except ParameterError as err:
             raise ConfigError(str(err), where=loaded.source) from None
         self.truth_params = dict(loaded.params)
+
+    def _shortcuts(self, options: Mapping[str, float]) -> dict[str, float]:
+        """Parameter values of the ``encoder_cpr``-style emulator options."""
+        out: dict[str, float] = {}
+        for key, value in options.items():
+            value = float(value)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{key}: must be finite and >= 0, got {value}",
+                                  where="emulator")
+            for j in self.spec.joints:
+                prefix = f"sensor.{j.name}."
+                if key == "encoder_cpr" and j.kind == "revolute":
+                    out[prefix + "resolution"] = 2 * math.pi / value if value else 0.0
+                elif key == "linear_resolution" and j.kind == "prismatic":
+                    out[prefix + "resolution"] = value
+                elif key == "velocity_filter":
+                    if value >= 1.0:
+                        raise ConfigError(f"velocity_filter: must be in [0, 1), got {value}",
+                                          where="emulator")
+                    cutoff = -math.log(value) / (2 * math.pi * self.tick) if value else 0.0
+                    out[prefix + "velocity_cutoff"] = cutoff
+                elif key in ("position_noise", "velocity_noise"):
+                    out[prefix + key] = value
+            if key == "sensor_noise":
+                out.update({f"sensor.{sensor_owner(s)}.noise": value for s in self.spec.sensors})
+        return out
 
     @property
     def truth(self) -> dict[str, float]:
         """The true value of every parameter of ``SimRobot(robot).params``."""
         values = self.sim.get_params()
-        values.update(self.delays)
+        values.update({k: self.fx.get_params()[k] for k in _DELAYS})
         values["world.control_period"] = self.control_period
         return values
+
+    @property
+    def effect_truth(self) -> dict[str, float]:
+        """The true value of every effect parameter (:mod:`s2r.effects`) of the robot."""
+        return self.fx.get_params()
+
+    @property
+    def delays(self) -> dict[str, float]:
+        """The true ``delay.action`` and ``delay.observation`` (s)."""
+        values = self.fx.get_params()
+        return {k: values[k] for k in _DELAYS}
+
+    @property
+    def counts_per_rev(self) -> int:
+        """Encoder counts per revolution shared by all revolute joints (0: none or mixed)."""
+        counts = {counts_per_rev(self.fx.get_params()[f"sensor.{j.name}.resolution"])
+                  for j in self.spec.joints if j.kind == "revolute"}
+        return counts.pop() if len(counts) == 1 else 0
 
     @property
     def time(self) -> float:
@@ -121,10 +188,10 @@ class Plant:
     # ------------------------------------------------------------------ driving
     def command(self, values: Sequence[float], enabled: bool) -> None:
         """The driver output changed now; it acts after the actuation latency."""
-        delay = self.delays["delay.action"]
-        if self.effects.action_jitter > 0:
-            delay = max(0.0, delay + self.rng.uniform(-1, 1) * self.effects.action_jitter)
-        self._pending.append((self.time + delay, tuple(values), enabled))
+        jitter = self.effects.action_jitter
+        extra = self.rng.uniform(-1, 1) * jitter if jitter > 0 else 0.0
+        self._request = (tuple(values), 1.0 if enabled else 0.0, extra)
+        self.fx.command(self.time, self._request[0], extra, (self._request[1],))
 
     def advance_to(self, t: float, on_tick: Callable[[int], None] | None = None) -> None:
         """Step ticks until physics time is ``t`` (rounded to a tick); ``on_tick(now_us)``."""
@@ -136,65 +203,53 @@ class Plant:
 
     def step(self) -> None:
         """One physics tick with the output in effect, then one measurement."""
-        while self._pending and self._pending[0][0] <= self.time + 1e-12:
-            _, self._output, self._enabled = self._pending.popleft()
-        self.sim.act(self._drive())
+        fx, now = self.fx, self.time
+        values, enabled, extra = self._request
+        if fx.limiter.last != values and any(fx.limiter.rates):  # still slewing
+            fx.command(now, values, extra, (enabled,))
+        if fx.frictional and not self._friction_hooked:
+            self.sim.add_substep_hook(self._add_friction)
+            self._friction_hooked = True
+        self.sim.act(self._drive(fx.drive(now, self.tick)))
         self.ticks += 1
-        self._sample(self.sim.observe())
+        obs = self._true = self.sim.observe()
+        fx.record(self.time, obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
+        self._meas = fx.measure(self.time, self.rng)
 
-    def _drive(self) -> list[float]:
-        if self._enabled:
-            return list(self._output)
-        out = []
-        for joint, motor in self._motors:
-            u = 0.0
+    def _add_friction(self, sim: SimRobot) -> None:
+        """Sub-step hook: smooth Coulomb torques at the velocities the tick starts with.
+
+        PyBullet adds joint torques set twice in one step, so these add to the actuators'.
+        """
+        if self.fx.frictional:
+            pb.setJointMotorControlArray(sim.body, self._joint_ids, pb.TORQUE_CONTROL,
+                                         forces=self.fx.friction(self._true.qd.tolist()),
+                                         physicsClientId=sim.client)
+
+    def _drive(self, mean: tuple[float, ...]) -> list[float]:
+        """Output = mean command + (disabled fraction of the tick) * coasting voltage."""
+        *out, enabled = mean
+        if enabled >= 1.0:
+            return out
+        for i, (joint, motor) in enumerate(self._motors):
             if isinstance(motor, DCMotor):  # coast: cancel the back-EMF current
                 emf = motor.torque_constant * float(self._true.qd[joint])
-                u = emf + math.copysign(motor.deadzone, emf) if emf else 0.0
-            out.append(u)
+                coast = emf + math.copysign(motor.deadzone, emf) if emf else 0.0
+                out[i] += (1.0 - enabled) * coast
         return out
 
     # ---------------------------------------------------------------- measuring
-    def _quantize(self, q: np.ndarray) -> np.ndarray:
-        steps = np.round(q / np.where(self._quantized, self._res, 1.0))
-        return np.where(self._quantized, steps * self._res, q)
-
-    def _noise(self, std: float, n: int) -> np.ndarray | float:
-        return self.rng.normal(0.0, std, n) if std > 0 and n else 0.0
-
-    def _sample(self, obs: Observation) -> None:
-        self._true = obs
-        fx, n = self.effects, len(obs.q)
-        q = self._quantize(obs.q + self._noise(fx.position_noise, n))
-        self._qhist.append(q)
-        raw = (q - self._qhist[0]) / ((len(self._qhist) - 1) * self.tick)
-        vel = np.where(self._quantized, raw, obs.qd)
-        self._vel = fx.velocity_filter * self._vel + (1.0 - fx.velocity_filter) * vel
-        qd = self._vel + self._noise(fx.velocity_noise, n)
-        s = obs.sensors + self._noise(fx.sensor_noise, len(obs.sensors))
-        self._meas.append((self.time, (tuple(q.tolist()), tuple(qd.tolist()),
-                                       tuple(np.asarray(s, dtype=float).tolist()))))
-        age = self.delays["delay.observation"]
-        while len(self._meas) > 1 and self._meas[1][0] <= self.time - age + 1e-12:
-            self._meas.popleft()
-
     def measurement(self) -> Measurement:
         """What the firmware reads now: (positions, velocities, extra sensors)."""
-        return self._meas[0][1]
+        return self._meas
 
     # ------------------------------------------------------------------ control
     def reset(self, q: Sequence[float] | None = None, qd: Sequence[float] | None = None) -> None:
         """Put the joints in a state (zeros: home); the output drops to zero, disabled."""
-        obs = self.sim.reset(q, qd)
-        self._output = (0.0,) * self.spec.n_actions
-        self._enabled = False
-        self._pending.clear()
-        # the velocity estimator starts at the new velocity, as if it had run before
-        back = [obs.q - obs.qd * self.tick * k for k in range(self._window, 0, -1)]
-        self._qhist = deque((self._quantize(p) for p in back), maxlen=self._window + 1)
-        self._vel = obs.qd.copy()
-        self._meas.clear()
-        self._sample(obs)
+        obs = self._true = self.sim.reset(q, qd)
+        self._request = ((0.0,) * self.spec.n_actions, 0.0, 0.0)
+        self._meas = self.fx.reset(self.time, obs.q.tolist(), obs.qd.tolist(),
+                                   obs.sensors.tolist(), self.rng)
 
     def close(self) -> None:
         """Release the physics client (idempotent)."""

@@ -69,7 +69,7 @@ class Emulator:
         self.period, self.effects = self.plant.control_period, self.plant.effects
         self.spec = replace(self.plant.spec, control_rate=1.0 / self.period)
         try:
-            self.info = device_info_for(self.spec, counts_per_rev=self.effects.encoder_cpr,
+            self.info = device_info_for(self.spec, counts_per_rev=self.plant.counts_per_rev,
                                         watchdog_ms=self.cfg.watchdog_ms)
         except BaseException:
             self.plant.close()

@@ -1,27 +1,31 @@
-"""The emulated robot's hidden ground truth: parameter values plus non-ideal effects.
+"""The emulated robot's hidden ground truth: parameter values plus bench settings.
 
 A truth is a YAML file with the robot it is for, the values of named
-parameters (only names of ``SimRobot(robot).params``; the rest stay nominal)
-and the effects the nominal model does not have (encoder quantization,
-sensor noise, latencies)::
+parameters and the bench's settings. Parameters are those of
+``SimRobot(robot).params`` plus the robot's timing and sensing effects
+(:mod:`s2r.effects`: encoder resolution, velocity filter cutoff, noise levels,
+rate limit, smooth friction); names not given stay nominal (effects: off).
+Settings are what is random per event rather than a property of the robot:
+the actuation-delay jitter and the serial link's latency::
 
     robot: furuta
     params:
       link.pendulum.mass: 0.02592
       motor.arm.resistance: 9.1
+      sensor.arm.resolution: 0.0030679615757712823   # 2*pi/2048: 2048 counts/rev
     effects:
-      encoder_cpr: 2048
+      action_jitter: 0.001
 
 A flat mapping of parameter values (no ``params:``/``effects:`` keys) is
-accepted too; its effects are then all off. ``truth="bench"`` is the
+accepted too; its settings are then all off. ``truth="bench"`` is the
 documented default of a built-in robot (``configs/hardware/truth/<robot>_bench.yaml``),
 ``truth="nominal"`` is the nominal model without any effect.
 
 >>> from s2r.params import Parameter, ParameterTable
 >>> table = ParameterTable([Parameter("link.pole.mass", 1.0, 0.25, 4.0, "kg")])
 >>> truth = load_truth("pendulum", "nominal", table)
->>> truth.params, truth.effects.encoder_cpr
-({}, 0)
+>>> truth.params, truth.effects.action_jitter
+({}, 0.0)
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from s2r.config import configs_dir, merge_into, read_yaml
+from s2r.effects import effect_parameters
 from s2r.errors import ConfigError, ParameterError
 from s2r.params import ParameterTable
+from s2r.robot import RobotSpec
 
 #: Parameters a truth may not set: the control period is the host's choice, not the plant's.
 NOT_PHYSICAL = ("world.control_period",)
@@ -44,19 +50,8 @@ NOT_PHYSICAL = ("world.control_period",)
 
 @dataclass
 class Effects:
-    """What the real bench does that the nominal model does not (all off by default).
+    """Settings of the bench that are not robot parameters (all off by default)."""
 
-    Positions are ``round((q + noise) / resolution) * resolution``; velocities
-    of quantized joints are finite differences of quantized positions over one
-    control period (as the firmware computes them), then low-pass filtered.
-    """
-
-    encoder_cpr: int = 0  # counts per revolution of revolute joints (0: exact positions)
-    linear_resolution: float = 0.0  # m per count of prismatic joints (0: exact)
-    velocity_filter: float = 0.0  # first-order low-pass on velocities, per tick, in [0, 1)
-    position_noise: float = 0.0  # std of Gaussian noise on positions (before quantization)
-    velocity_noise: float = 0.0  # std of Gaussian noise on reported velocities
-    sensor_noise: float = 0.0  # std of Gaussian noise on extra sensors (motor current, A)
     action_jitter: float = 0.0  # s, actuation latency = delay.action + U(-j, j) per command
     comm_latency: float = 0.0  # s, one-way serial latency (realtime mode only)
     comm_jitter: float = 0.0  # s, one-way latency = comm_latency + U(-j, j) per message
@@ -68,9 +63,6 @@ class Effects:
             if not (math.isfinite(value) and value >= 0):
                 raise ConfigError(f"effects.{f.name}: must be finite and >= 0, got {value}",
                                   where=where)
-        if self.velocity_filter >= 1.0:
-            raise ConfigError(f"effects.velocity_filter: must be in [0, 1), got "
-                              f"{self.velocity_filter}", where=where)
         return self
 
     def updated(self, **values: Any) -> Effects:
@@ -78,7 +70,25 @@ class Effects:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
-EFFECT_NAMES = tuple(f.name for f in fields(Effects))
+SETTINGS = tuple(f.name for f in fields(Effects))
+
+#: Former ``effects:`` keys of a truth file, now named parameters (per joint or sensor).
+RENAMED = {
+    "encoder_cpr": "the per-joint parameter sensor.<joint>.resolution = 2*pi/counts (rad)",
+    "linear_resolution": "the per-joint parameter sensor.<joint>.resolution (m)",
+    "velocity_filter": "the per-joint parameter sensor.<joint>.velocity_cutoff = "
+                       "-ln(a) / (2*pi*timestep) (Hz)",
+    "position_noise": "the per-joint parameter sensor.<joint>.position_noise",
+    "velocity_noise": "the per-joint parameter sensor.<joint>.velocity_noise",
+    "sensor_noise": "the per-sensor parameter sensor.<sensor>.noise (dots as underscores, "
+                    "e.g. sensor.current_arm.noise)",
+}
+
+#: Emulator options that set a named parameter for every joint (or extra sensor) at once.
+SHORTCUTS = tuple(RENAMED)
+
+#: Every effect option of the emulator's config: settings, then shortcuts.
+EFFECT_NAMES = SETTINGS + SHORTCUTS
 
 
 @dataclass
@@ -100,7 +110,7 @@ class Truth:
     source: str
 
     def describe(self) -> str:
-        """One line for humans, e.g. ``furuta_bench.yaml: 9 parameters, encoder 2048 cpr``."""
+        """One line for humans: the source, how many parameters differ, the settings on."""
         on = {k: v for k, v in asdict(self.effects).items() if v}
         effects = ", ".join(f"{k}={v:g}" for k, v in on.items()) or "no effects"
         return f"{self.source}: {len(self.params)} parameters differ from nominal, {effects}"
@@ -142,6 +152,11 @@ def load_truth(robot: str, truth: str | os.PathLike[str], table: ParameterTable)
     params = raw.pop("params", None) or {}
     if not isinstance(params, dict):
         raise ConfigError("params: expected a mapping of parameter names to values", where=where)
+    effects = raw.get("effects")
+    for key in effects if isinstance(effects, dict) else ():
+        if key in RENAMED:
+            raise ConfigError(f"effects.{key}: no longer a setting; it is {RENAMED[key]}, "
+                              "under params:", where=where)
     spec: TruthFile = merge_into(TruthFile, (raw, where))
     if spec.robot is not None and spec.robot != robot:
         raise ConfigError(f"robot: this truth is for '{spec.robot}', not '{robot}'", where=where)
@@ -163,3 +178,8 @@ def check_params(values: dict[Any, Any], table: ParameterTable, where: str) -> d
         except ParameterError as err:
             raise ConfigError(f"params.{name}: {err.message}", where=where) from None
     return out
+
+
+def truth_table(params: ParameterTable, spec: RobotSpec) -> ParameterTable:
+    """The parameters a truth may set: a SimRobot's ``params`` plus its effect parameters."""
+    return ParameterTable([*params.values(), *effect_parameters(spec, existing=params)])

@@ -1,8 +1,10 @@
-"""Timing and sensing effects between a controller and the physics.
+"""Timing and sensing effects between a SimRobot's controller and its physics.
 
 What happens to a command on its way to the actuators and to a measurement
-on its way back, kept apart from the physics so that further effects slot in
-here as named parameters:
+on its way back, kept apart from the physics (:mod:`s2r.sim.stepping`). The
+effect families themselves (sub-step delay, encoders, velocity filter, ...)
+are implemented once in :mod:`s2r.effects`; this module is where SimRobot's
+step connects to them. Today it holds:
 
 - :class:`ActionDelay`: commands wait ``delay.action`` seconds in a queue of
   (due time, command) before the actuators apply them;

@@ -10,6 +10,7 @@ import pytest
 
 from hardware.emulator import EmulatorConfig, Plant, load_emulator_config, load_truth
 from hardware.emulator.config import default_config_path
+from hardware.emulator.truth import RENAMED, truth_table
 from s2r.config import configs_dir, read_yaml
 from s2r.errors import ConfigError
 from s2r.sim import SimRobot
@@ -23,7 +24,7 @@ def tables() -> dict:
     out = {}
     for name in ROBOTS:
         with SimRobot(name) as robot:
-            out[name] = robot.params
+            out[name] = truth_table(robot.params, robot.spec)
     return out
 
 
@@ -42,7 +43,8 @@ def test_every_bench_truth_is_valid_documented_and_differs_from_nominal(robot: s
     for name, value in truth.params.items():
         assert name in tables[robot]
         assert value != pytest.approx(tables[robot][name].nominal), name
-    assert truth.effects.encoder_cpr > 0 and truth.effects.comm_latency > 0
+    assert truth.effects.action_jitter > 0 and truth.effects.comm_latency > 0
+    assert any(name.endswith(".resolution") for name in truth.params)
     lines = path.read_text().splitlines()
     comments = sum(line.lstrip().startswith("#") for line in lines)
     assert comments >= len(truth.params), "every value is explained in a comment"
@@ -52,7 +54,7 @@ def test_furuta_bench_values(tables: dict) -> None:
     plant = make_plant()
     try:
         truth, nominal = plant.truth, tables["furuta"].nominal()
-        assert set(truth) == set(nominal)
+        assert set(truth) | set(plant.effect_truth) == set(nominal)
         assert truth["link.pendulum.mass"] == pytest.approx(1.08 * nominal["link.pendulum.mass"])
         # the inertia follows the mass even though the COM moved in the same truth
         assert truth["link.pendulum.inertia_xx"] == pytest.approx(
@@ -64,7 +66,11 @@ def test_furuta_bench_values(tables: dict) -> None:
         assert truth["delay.action"] == 0.003
         assert truth["link.pendulum.com_z"] != nominal["link.pendulum.com_z"]
         assert truth["world.control_period"] == nominal["world.control_period"]
-        assert plant.effects.encoder_cpr == 2048
+        assert plant.counts_per_rev == 2048
+        effects = plant.effect_truth
+        assert effects["sensor.arm.resolution"] == 2 * math.pi / 2048
+        assert effects["sensor.current_arm.noise"] == 0.01
+        assert effects["delay.action"] == 0.003 and effects["sensor.arm.velocity_noise"] == 0.0
     finally:
         plant.close()
 
@@ -72,8 +78,10 @@ def test_furuta_bench_values(tables: dict) -> None:
 def test_nominal_truth_has_no_effects(tables: dict) -> None:
     plant = make_plant("pendulum", "nominal")
     try:
-        assert plant.truth == pytest.approx(tables["pendulum"].nominal())
-        assert not any(vars(plant.effects).values())
+        nominal = tables["pendulum"].nominal()
+        assert plant.truth == pytest.approx({k: nominal[k] for k in plant.truth})
+        assert plant.effect_truth == {k: nominal.get(k, 0.0) for k in plant.effect_truth}
+        assert not any(vars(plant.effects).values()) and plant.counts_per_rev == 0
     finally:
         plant.close()
 
@@ -88,7 +96,7 @@ def test_a_truth_file_can_be_a_flat_mapping_of_values(tmp_path: Path, tables: di
     path = write(tmp_path, "link.pole.mass: 1.2\njoint.hinge.damping: 0.05\n")
     truth = load_truth("pendulum", path, tables["pendulum"])
     assert truth.params == {"link.pole.mass": 1.2, "joint.hinge.damping": 0.05}
-    assert truth.effects.encoder_cpr == 0
+    assert truth.effects.action_jitter == 0.0
 
 
 @pytest.mark.parametrize("text, message", [
@@ -98,9 +106,16 @@ def test_a_truth_file_can_be_a_flat_mapping_of_values(tmp_path: Path, tables: di
     ("params: {link.pole.mass: heavy}", "params.link.pole.mass: expected a number"),
     ("params: {world.control_period: 0.01}", "params.world.control_period: not a property"),
     ("robot: furuta\nparams: {}", "robot: this truth is for 'furuta', not 'pendulum'"),
-    ("effects: {encoder_cp: 10}", "unknown key 'effects.encoder_cp' (did you mean 'encoder_cpr'?)"),
-    ("effects: {position_noise: -1.0}", "effects.position_noise: must be finite and >= 0"),
-    ("effects: {velocity_filter: 1.0}", "effects.velocity_filter: must be in [0, 1)"),
+    ("effects: {comm_latncy: 0.1}",
+     "unknown key 'effects.comm_latncy' (did you mean 'comm_latency'?)"),
+    ("effects: {action_jitter: -1.0}", "effects.action_jitter: must be finite and >= 0"),
+    ("params: {sensor.hinge.resolution: 1.0}",
+     "params.sensor.hinge.resolution: 1.0 rad is outside the bounds [0.0, 0.1]"),
+    ("params: {sensor.hinge.resolutoin: 0.01}", "did you mean sensor.hinge.resolution"),
+    ("effects: {encoder_cpr: 2048}", "effects.encoder_cpr: no longer a setting; it is the "
+                                     "per-joint parameter sensor.<joint>.resolution = 2*pi/counts"),
+    ("effects: {velocity_filter: 0.5}", "effects.velocity_filter: no longer a setting; it is "
+                                        "the per-joint parameter sensor.<joint>.velocity_cutoff"),
     ("params: [1, 2]", "params: expected a mapping"),
     ("params: {link.pole.mass: [", "invalid YAML"),
 ])
@@ -162,7 +177,7 @@ def test_encoder_quantization_and_finite_difference_velocity() -> None:
 
 def test_actuation_delay_and_coasting_driver() -> None:
     plant = make_plant("furuta", "nominal")
-    plant.delays["delay.action"] = 0.006  # three 2 ms ticks
+    plant.fx.set_params({"delay.action": 0.006})  # three 2 ms ticks
     try:
         plant.command((5.0,), enabled=True)
         currents = []
@@ -191,3 +206,14 @@ def test_noise_is_seeded() -> None:
 
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+@pytest.mark.parametrize("key", sorted(RENAMED))
+def test_every_old_effects_key_names_its_new_parameter(tmp_path: Path, tables: dict,
+                                                       key: str) -> None:
+    path = write(tmp_path, f"effects: {{{key}: 0.5}}")
+    with pytest.raises(ConfigError) as err:
+        load_truth("pendulum", path, tables["pendulum"])
+    message = str(err.value)
+    assert message.startswith(path) and f"effects.{key}: no longer a setting" in message
+    assert "sensor." in message and "\n" not in message
