@@ -7,7 +7,7 @@ terminate earlier) with the same fixed random actions on three instances of
 the task: ``bare``; ``wrapped`` in a ``RandomizedEnv`` that samples at every
 reset; and ``same``, bare but given, before each of its episodes, the
 physics parameters the wrapped env samples for the same episode (known in
-advance from a twin with the same seed; set outside the timing). They
+advance from a twin reset with the same seeds; set outside the timing). They
 alternate episode by episode, the order alternating too, so that drift and
 other load hit all alike. It prints the median steps/s of each over the
 repetitions and the medians of the per-repetition ratios, by CPU time of
@@ -95,9 +95,9 @@ def episode(env: Any, actions: np.ndarray, seed: int, clock: Any) -> float:
 
 def physics_schedule(robot: str, setting: str, only: str | None, resets: int
                      ) -> list[dict[str, float]]:
-    """The physics parameters the wrapped env will have after each of its ``resets`` resets:
-    a twin with the same randomizers and seed is reset as often (sampling is deterministic
-    and does not depend on the steps in between)."""
+    """The physics parameters the wrapped env will have after ``reset(seed=i)`` for each
+    ``i < resets``: a twin with the same randomizers is reset with the same seeds (a seeded
+    reset restarts the randomization stream, whatever the steps in between)."""
     cls = TASKS[ROBOTS[robot]][1]
     randomizers = randomizer_set(robot, setting)[0]
     if only is not None:
@@ -145,7 +145,8 @@ def measure(robot: str, setting: str, repeats: int, episodes: int,
             for key in list(envs)[:: 1 if (r + ep) % 2 == 0 else -1]:
                 if key == "same":  # the physics the wrapped env has in this episode
                     set_physics(envs["same"], schedule[1 + r * episodes + ep])
-                seconds[key] += episode(envs[key], actions[ep], ep, clock)
+                seed = 1 + r * episodes + ep  # the seed of this episode in the schedule
+                seconds[key] += episode(envs[key], actions[ep], seed, clock)
         for key in rates:
             rates[key].append(episodes * length / seconds[key])
         for key in ratios:

@@ -90,7 +90,8 @@ def overhead_table(robot: str) -> list[tuple[str, int, int]]:
     n, k = spec.n_joints, len(spec.sensors)
     cmd = m.Command(tuple([1.5] * spec.n_actions))
     state = m.State(123456, 7, m.StatusFlags(0x81), (0.5,) * n, (1.25,) * n, (0.125,) * k)
-    return [(type(x).__name__.upper(), len(x.encode()), len(m.to_wire(x, 7)))
+    # on the line: the frame plus the 0x00 every sender puts before it (PROTOCOL.md §2)
+    return [(type(x).__name__.upper(), len(x.encode()), 1 + len(m.to_wire(x, 7)))
             for x in (cmd, state)]
 
 

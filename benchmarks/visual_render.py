@@ -26,9 +26,10 @@ ALL: list[dict[str, Any]] = [
     {"type": "camera_fov"}, {"type": "background"}, {"type": "image_noise"}]
 
 
-def block(env: Any, steps: int) -> float:
-    """Seconds per step over ``steps`` steps of one episode (hold the action at zero)."""
-    env.reset(seed=0)
+def block(env: Any, steps: int, seed: int) -> float:
+    """Seconds per step over ``steps`` steps of one episode (hold the action at zero); the
+    seed picks the initial state and, on the randomized env, the episode's looks."""
+    env.reset(seed=seed)
     action = np.zeros(env.action_space.shape, np.float32)
     start = time.perf_counter()
     for _ in range(steps):
@@ -48,9 +49,9 @@ def main() -> None:
                 "randomized": RandomizedEnv(PixelTask(task, size=args.size, max_steps=10**6),
                                             build_randomizers(ALL), seed=0)}
         times: dict[str, list[float]] = {k: [] for k in envs}
-        for _ in range(args.repeats):  # interleaved, so load changes hit all three
+        for rep in range(args.repeats):  # interleaved, so load changes hit all three
             for name, env in envs.items():
-                times[name].append(block(env, args.steps))
+                times[name].append(block(env, args.steps, rep))
         t = {k: float(np.median(v)) for k, v in times.items()}
         render_us = (t["pixels"] - t["state"]) * 1e6
         extra_us = (t["randomized"] - t["pixels"]) * 1e6

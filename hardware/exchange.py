@@ -6,7 +6,9 @@ request, get its reply" into one call with the host's retry rules:
 - each attempt waits ``reply_timeout`` s, or less when a corrupted frame arrives
   meanwhile (it was most likely the reply);
 - idempotent requests (HELLO, RESET, ENABLE, DISABLE, ESTOP, SET_WATCHDOG,
-  STATE_REQUEST) are simply sent again; a reply to any attempt is accepted;
+  STATE_REQUEST) are simply sent again; a reply to any attempt is accepted (a COMMAND
+  is resent under its own ``seq``, see :meth:`SerialRobot.act
+  <hardware.serial_robot.SerialRobot.act>`);
 - at most ``max_retries`` retries per exchange and ``retry_budget`` in the last
   ``retry_window`` exchanges, else a :class:`~s2r.errors.DeviceError` that says whether
   the device was silent or the replies were corrupted;
@@ -58,6 +60,7 @@ class Exchanger:
         self.max_retries, self.retry_budget = max_retries, retry_budget
         self.rate = rate  # control rate, only to express timeouts in control periods
         self._recent: deque[int] = deque(maxlen=max(1, retry_window))
+        self._bytes_at_begin = 0
 
     @property
     def where(self) -> str:
@@ -66,6 +69,7 @@ class Exchanger:
     def begin(self) -> int:
         """Start one exchange (for the budget); returns the link's dropped-frame count."""
         self._recent.append(0)
+        self._bytes_at_begin = self.link.stats.bytes_received
         return self.link.dropped
 
     def retry(self) -> None:
@@ -77,7 +81,8 @@ class Exchanger:
         self._recent[-1] += 1
         if sum(self._recent) > self.retry_budget:
             raise DeviceError(f"link unreliable: {sum(self._recent)} retries in the last "
-                              f"{len(self._recent)} exchanges (crc errors {stats.crc_errors}, "
+                              f"{len(self._recent)} exchanges (CRC errors {stats.crc_errors}, "
+                              f"framing errors {stats.framing_errors}, "
                               f"timeouts {stats.timeouts}); check the cable, the baud rate "
                               "and the USB latency", where=self.where)
 
@@ -87,7 +92,10 @@ class Exchanger:
         dropped = self.link.dropped - dropped_before
         ms = attempts * self.reply_timeout * 1e3
         periods = f" = {ms * self.rate / 1e3:.1f} control periods" if self.rate else ""
-        why = f"{dropped} corrupted replies" if dropped else "device silent or unplugged"
+        got = self.link.stats.bytes_received - self._bytes_at_begin
+        why = (f"{dropped} corrupted replies" if dropped else
+               f"{got} bytes but no valid frame: noise or a baud rate mismatch" if got else
+               "device silent or unplugged")
         return DeviceError(f"no valid reply to {what} after {attempts} attempts in {ms:.0f} ms"
                            f"{periods}: {why}", where=self.where)
 
@@ -160,13 +168,15 @@ class Pipeline:
         self.inflight.clear()
         self.last_reply = time.perf_counter()
 
-    def send(self, msg: Message, wait: float, accept: Callable[[Message], Any]) -> None:
-        """Send ``msg``; pass replies to ``accept`` until its own arrives or ``wait`` s."""
+    def send(self, msg: Message, wait: float, accept: Callable[[Message], Any], *,
+             avoid: int | None = None) -> None:
+        """Send ``msg`` (a fresh ``seq`` other than ``avoid``); pass replies to ``accept``
+        until its own arrives or ``wait`` s."""
         ex, link = self.ex, self.ex.link
         horizon = (ex.max_retries + 1) * ex.reply_timeout
         ex.begin()
         start = time.perf_counter()
-        seq = link.send(msg)
+        seq = link.send(msg, avoid=avoid)
         self.inflight.append([seq, start, False])
         got = False
         while self.inflight and not got:

@@ -2,7 +2,7 @@
 
 A waveform maps time (s, vectorised) to [-1, 1]; :class:`Excitation` scales it to
 ``offset + amplitude * waveform(t)`` for every actuator and passes the result through a
-:class:`~hardware.safety.SafetyGuard`, so what it returns is always within the action
+:class:`~s2r.safety.SafetyGuard`, so what it returns is always within the action
 limits and the rate limit (``max_action_delta`` per control step) of the robot.
 
 - :class:`Chirp`: a sweep from ``f0`` to ``f1`` Hz over ``duration`` s, ``log`` (equal
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from hardware.safety import SafetyGuard
 from s2r.errors import ConfigError
 from s2r.robot import Observation, RobotSpec
+from s2r.safety import SafetyGuard
 
 __all__ = ["PRBS", "Chirp", "Excitation", "Multisine", "PolicyExcitation", "lfsr_sequence"]
 

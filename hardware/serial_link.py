@@ -38,6 +38,7 @@ from s2r.errors import DeviceError, ProtocolError
 
 __all__ = ["LinkStats", "SerialLink", "open_port", "percentiles"]
 
+_ZERO = b"\x00"
 _PERMISSION_HINT = ("permission denied (add yourself to the 'dialout' group: "
                     "sudo usermod -aG dialout $USER, then log in again)")
 
@@ -52,7 +53,11 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 @dataclass
 class LinkStats:
-    """Counters of one link; ``rtt`` holds the round trip (s) of every answered request."""
+    """Counters of one link; ``rtt`` holds the round trip (s) of every answered request.
+
+    Dropped frames are counted by cause: ``crc_errors`` (CRC mismatch) and
+    ``framing_errors`` (invalid COBS, shorter than 4 bytes, or oversize).
+    """
 
     frames_sent: int = 0
     frames_received: int = 0
@@ -121,15 +126,9 @@ class SerialLink:
     @classmethod
     def open(cls, url: str, baudrate: int = 1_000_000, *, low_latency: bool = True
              ) -> SerialLink:
-        """Open ``url`` (see :func:`open_port`) and send one 0x00 to flush a partial frame."""
+        """Open ``url`` (see :func:`open_port`)."""
         port, on = open_port(url, baudrate, low_latency=low_latency)
-        link = cls(port, url, on)
-        try:
-            link._write(b"\x00")
-        except BaseException:
-            link.close()
-            raise
-        return link
+        return cls(port, url, on)
 
     @property
     def is_open(self) -> bool:
@@ -144,15 +143,26 @@ class SerialLink:
         except (serial.SerialException, OSError) as err:
             raise self._fail(err) from None
 
-    def send(self, msg: Message) -> int:
-        """Send one message with the next sequence number; return that ``seq``."""
-        self._seq = (self._seq + 1) & 0xFF
-        wire = to_wire(msg, self._seq)
-        self._sent[self._seq] = time.perf_counter()
+    def send(self, msg: Message, seq: int | None = None, *, avoid: int | None = None) -> int:
+        """Send one message; return its ``seq``.
+
+        ``seq=None`` takes the next sequence number (skipping ``avoid``, e.g. the
+        ``cmd_seq`` of the command in effect, so a new COMMAND never looks like a resend
+        of it); a given ``seq`` resends a request under its old number. Every frame goes
+        out behind a 0x00, so line noise before it is cut off as a frame of its own
+        (PROTOCOL.md §2).
+        """
+        if seq is None:
+            self._seq = (self._seq + 1) & 0xFF
+            if self._seq == avoid:
+                self._seq = (self._seq + 1) & 0xFF
+            seq = self._seq
+        wire = _ZERO + to_wire(msg, seq)
+        self._sent[seq] = time.perf_counter()
         self._write(wire)
         self.stats.frames_sent += 1
         self.stats.bytes_sent += len(wire)
-        return self._seq
+        return seq
 
     def _read_some(self, timeout: float) -> bytes:
         try:

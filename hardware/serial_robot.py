@@ -2,12 +2,13 @@
 
 A microcontroller (or the emulator) speaks hardware/PROTOCOL.md on a serial port;
 ``SerialRobot`` does the handshake (HELLO → DEVICE_INFO, checked against the robot
-description), resets and enables (RESET, ENABLE, STATE_REQUEST), sends one COMMAND per
-control period and returns the STATE that answers it. Lost or corrupted replies are
-retried within a budget (a lost COMMAND reply is followed by STATE_REQUEST, whose
-``cmd_seq`` says whether the command was applied, so a command is never applied twice);
-a silent or unplugged device is a :class:`~s2r.errors.DeviceError` within a few control
-periods; latched device flags (watchdog, e-stop, limit) raise
+description; SET_WATCHDOG and a second HELLO to verify the device keeps the watchdog
+the host requires, 100 ms by default), resets and enables (RESET, ENABLE,
+STATE_REQUEST), sends one COMMAND per control period and returns the STATE that
+answers it. Lost or corrupted frames are retried within a budget (a COMMAND is resent
+under its own ``seq``, which the device recognises, so a command is never applied
+twice); a silent or unplugged device is a :class:`~s2r.errors.DeviceError` within a few
+control periods; latched device flags (watchdog, e-stop, limit) raise
 :class:`~s2r.errors.SafetyStop`. Counters are in :attr:`SerialRobot.stats`.
 
 >>> from hardware.emulator import Emulator, EmulatorConfig
@@ -29,15 +30,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from hardware import messages as m
-from hardware.exchange import Exchanger, Pipeline
+from hardware.exchange import Exchanger, Pipeline, code_name
 from hardware.serial_link import LinkStats, SerialLink
 from s2r.description import spec_from_description, spec_of
-from s2r.errors import DeviceError, ProtocolError, RobotError, S2RError, SafetyStop
+from s2r.errors import ConfigError, DeviceError, ProtocolError, RobotError, S2RError, SafetyStop
 from s2r.robot import Observation, RobotBase, RobotSpec
 from s2r.sim.description import RobotDescription
 
 __all__ = ["SerialRobot", "spec_from_description"]
 
+#: Device watchdog the host requires by default, and the protocol's longest (ms).
+DEFAULT_WATCHDOG_MS = 100
+MAX_WATCHDOG_MS = 60000
 F = m.StatusFlags
 LATCHED = F.WATCHDOG_TRIPPED | F.ESTOP | F.LIMIT_HIT | F.FAULT
 _WHY = {F.WATCHDOG_TRIPPED: "watchdog tripped (no COMMAND within the device timeout)",
@@ -56,7 +60,10 @@ class SerialRobot(RobotBase):
         max_retries: extra attempts per exchange before the device counts as silent.
         retry_budget: most retries allowed in the last ``retry_window`` exchanges.
         handshake_timeout: how long HELLO is repeated (boards may reboot on open).
-        watchdog_ms: send SET_WATCHDOG with this timeout after the handshake.
+        watchdog_ms: the device watchdog the host requires, 1..60000 ms (``None``: 100).
+            The handshake sets it with SET_WATCHDOG and reads it back with a second
+            HELLO; a device that refuses it, or keeps a longer timeout or none, is
+            refused with a DeviceError (a vanished host must stop the actuators soon).
         reply_wait: ``None``: :meth:`act` waits for the STATE answering its COMMAND
             (retrying lost replies), so the observation after ``act`` is always the one
             for that period. A fraction of the control period (e.g. 0.5): pipelined,
@@ -69,15 +76,21 @@ class SerialRobot(RobotBase):
                  port: str, *, baud: int = 1_000_000, overrides: Sequence[str] = (),
                  reply_timeout: float | None = None, max_retries: int = 2,
                  retry_window: int = 100, retry_budget: int = 10,
-                 handshake_timeout: float = 3.0, watchdog_ms: int | None = None,
+                 handshake_timeout: float = 3.0, watchdog_ms: int | None = DEFAULT_WATCHDOG_MS,
                  low_latency: bool = True, reply_wait: float | None = None,
                  client: str = "s2r") -> None:
         self.spec = spec_of(robot if isinstance(robot, (RobotSpec, RobotDescription))
                             else str(robot), tuple(overrides))
-        self.port = port
+        self.port, self.baud = port, baud
+        watchdog_ms = DEFAULT_WATCHDOG_MS if watchdog_ms is None else watchdog_ms
+        if not 1 <= watchdog_ms <= MAX_WATCHDOG_MS:
+            raise ConfigError(f"watchdog_ms: must be 1..{MAX_WATCHDOG_MS}, got {watchdog_ms}",
+                              where=port)
+        self.watchdog_ms = int(watchdog_ms)
         rate = self.spec.control_rate
         self._obs: Observation | None = None
         self._t_us: int | None = None
+        self._cmd_seq: int | None = None  # seq of the COMMAND in effect on the device
         self._ready = self._closed = False
         self.state_reset_supported = True
         self.reply_wait = None if reply_wait is None else reply_wait / rate
@@ -88,8 +101,7 @@ class SerialRobot(RobotBase):
         self.pipe = Pipeline(self.ex)
         try:
             self.device_info = self._handshake(handshake_timeout, client)
-            if watchdog_ms is not None:
-                self.ex.expect_ack(m.SetWatchdog(int(watchdog_ms)))
+            self.device_info = self._set_watchdog(handshake_timeout, client)
         except BaseException:
             self.link.close()
             raise
@@ -110,26 +122,69 @@ class SerialRobot(RobotBase):
         fw = self.device_info.firmware.lower()
         return fw.startswith("s2r-emu") or "emulat" in fw
 
-    def _handshake(self, timeout: float, client: str) -> m.DeviceInfo:
+    def _ask(self, msg: m.Message, timeout: float, *expect: type) -> m.Message:
+        """Handshake request: repeat ``msg`` every 0.25 s for ``timeout`` s until answered.
+
+        Unlike the control loop's retries this is patient: a board may still be booting
+        and a busy host may be slow, and nothing moves yet.
+        """
         deadline, seqs, reply = time.perf_counter() + timeout, set(), None
         while reply is None and time.perf_counter() < deadline:
-            seqs.add(self.link.send(m.Hello(client=client)))
+            seqs.add(self.link.send(msg))
             reply = self.link.wait_reply(seqs, min(0.25, max(0.0, deadline - time.perf_counter())))
         self.link.forget(seqs)
+        name = msg.TYPE.name
         if reply is None:
-            got = self.stats.bytes_received
-            why = (f"{got} bytes received, {self.link.dropped} bad frames: baud rate mismatch?"
-                   if got else "nothing received: wrong port, device off or still booting?")
-            raise DeviceError(f"no reply to HELLO within {timeout:g} s ({why})", where=self.port)
-        info = reply[1]
-        if not isinstance(info, m.DeviceInfo):
-            raise ProtocolError(f"expected DEVICE_INFO in reply to HELLO, got "
-                                f"{type(info).__name__}", where=self.port)
+            raise DeviceError(f"no reply to {name} within {timeout:g} s ({self._why_silent()})",
+                              where=self.port)
+        got = reply[1]
+        if isinstance(got, m.ErrorMsg):
+            raise ProtocolError(f"device answered {name} with ERROR {code_name(got.code)}: "
+                                f"{got.text}", where=self.port)
+        if not isinstance(got, expect):
+            want = " or ".join(t.TYPE.name for t in expect)  # type: ignore[attr-defined]
+            raise ProtocolError(f"expected {want} in reply to {name}, got "
+                                f"{type(got).__name__}", where=self.port)
+        return got
+
+    def _handshake(self, timeout: float, client: str) -> m.DeviceInfo:
+        info = self._ask(m.Hello(client=client), timeout, m.DeviceInfo)
+        assert isinstance(info, m.DeviceInfo)
         try:
             m.check_device_info(info, self.spec.name, m.expected_from_spec(self.spec),
                                 expected_sensors=self.spec.sensors)
         except m.HandshakeError as err:
             raise m.HandshakeError(err.message, where=self.port) from None
+        return info
+
+    def _why_silent(self) -> str:
+        """Why the handshake got no reply, from what arrived: bytes, frames or nothing."""
+        s = self.stats
+        if s.frames_received:
+            return (f"{s.frames_received} valid frames received, none answering HELLO: "
+                    "another program talking to the device?")
+        if s.bytes_received:
+            return (f"{s.bytes_received} bytes received but no valid frame ({s.crc_errors} CRC "
+                    f"errors, {s.framing_errors} framing errors): baud rate mismatch? the host "
+                    f"uses {self.baud} baud, the device must too")
+        return "nothing received: wrong port, device off or still booting?"
+
+    def _set_watchdog(self, timeout: float, client: str) -> m.DeviceInfo:
+        """SET_WATCHDOG, then HELLO again to read back what the device really keeps."""
+        want, had = self.watchdog_ms, self.device_info.watchdog_ms
+        reply = self._ask(m.SetWatchdog(want), timeout, m.Ack, m.Nack)
+        if isinstance(reply, m.Nack):
+            raise DeviceError(f"device refused SET_WATCHDOG {want} ms ({code_name(reply.code)}: "
+                              f"{reply.text}); it keeps {had} ms, the host requires at most "
+                              f"{want} ms", where=self.port)
+        info = self._ask(m.Hello(client=client), timeout, m.DeviceInfo)
+        assert isinstance(info, m.DeviceInfo)
+        kept = info.watchdog_ms
+        if not 1 <= kept <= want:
+            what = "no watchdog (0 ms)" if kept == 0 else f"a {kept} ms watchdog"
+            raise DeviceError(f"device keeps {what} after SET_WATCHDOG {want} ms, the host "
+                              f"requires at most {want} ms: refusing a device that would keep "
+                              "driving after the host vanished", where=self.port)
         return info
 
     def _accept(self, state: m.Message) -> Observation:
@@ -143,6 +198,7 @@ class SerialRobot(RobotBase):
                                 f"and {len(self.spec.sensors)}", where=self.port)
         self._t_us = m.unwrap_us(state.t_us, self._t_us)
         flags = state.flags
+        self._cmd_seq = state.cmd_seq if flags & F.CMD_VALID else None
         self.stats.device_rx_errors += bool(flags & F.RX_ERROR)
         self.stats.saturated += bool(flags & F.SATURATED)
         self._obs = Observation(self._t_us * 1e-6, np.array(state.positions),
@@ -183,8 +239,9 @@ class SerialRobot(RobotBase):
     def act(self, action: np.ndarray | Sequence[float]) -> np.ndarray:
         """Send one COMMAND (clipped to the actuator limits); return the action sent.
 
-        A lost reply is followed by STATE_REQUEST: its ``cmd_seq`` tells whether the
-        command was applied (then that STATE is the answer) or lost (then it is resent).
+        A lost command or reply is resent under the same ``seq``: the device applies a
+        command once and answers a resend of the command in effect without applying it
+        again (PROTOCOL.md §5), so a retry never applies a command twice.
         """
         if not self._ready:
             raise RobotError("call reset() before act(): the actuators are not enabled",
@@ -193,36 +250,26 @@ class SerialRobot(RobotBase):
         sent = sent.astype(np.float32).astype(np.float64)  # exactly what goes on the wire
         cmd, ex, link = m.Command(tuple(sent.tolist())), self.ex, self.link
         if self.reply_wait is not None:
-            self.pipe.send(cmd, self.reply_wait, self._accept)
+            self.pipe.send(cmd, self.reply_wait, self._accept, avoid=self._cmd_seq)
             return sent
         dropped = ex.begin()
-        seqs = [link.send(cmd)]
-        cmd_seqs = set(seqs)
+        seq = link.send(cmd, avoid=self._cmd_seq)
         for attempt in range(ex.max_retries + 1):
-            reply = ex.wait(seqs)
+            if attempt:  # the command or its reply was lost: resend it under the same seq
+                ex.retry()
+                link.send(cmd, seq)
+            reply = ex.wait([seq])
             if reply is None:
-                if attempt < ex.max_retries:
-                    ex.retry()  # reply (or command) lost: was the command applied?
-                    seqs.append(link.send(m.StateRequest()))
                 continue
-            seq, state = reply
-            if not isinstance(state, m.State):
-                raise ProtocolError(f"expected STATE, got {type(state).__name__}",
-                                    where=self.port)
-            applied = seq in cmd_seqs or bool(state.flags & F.CMD_VALID
-                                               and state.cmd_seq in cmd_seqs)
-            if applied or not state.flags & F.ENABLED or attempt == ex.max_retries:
-                link.forget(seqs)
-                self._accept(state)  # raises on latched flags
-                if not applied:
-                    raise DeviceError("device disabled its actuators without a reason (did "
-                                      "it reboot?)" if not state.flags & F.ENABLED else
-                                      "COMMAND lost on every retry", where=self.port)
-                return sent
-            ex.retry()  # the device never got the command: send it again
-            seqs.append(link.send(cmd))
-            cmd_seqs.add(seqs[-1])
-        link.forget(seqs)
+            link.forget([seq])
+            state = self._accept(reply[1])  # raises on latched flags
+            if not (state.status & F.CMD_VALID and self._cmd_seq == seq):
+                raise DeviceError("device disabled its actuators without a reason (did it "
+                                  "reboot?)" if not state.status & F.ENABLED else
+                                  f"device answered COMMAND seq {seq} without applying it",
+                                  where=self.port)
+            return sent
+        link.forget([seq])
         raise ex.lost("COMMAND", dropped)
 
     def observe(self) -> Observation:

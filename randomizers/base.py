@@ -170,6 +170,8 @@ class Randomizer:
     uses_step: ClassVar[bool] = False
     #: the config entry it was built from, named in errors ("file: randomizers[2] ...")
     where: str | None = None
+    #: the config entry itself (``type`` and options), when built from config
+    entry: Mapping[str, Any] | None = None
 
     def __init__(self, *, mode: str = "reset", interval: Any = None,
                  name: str | None = None) -> None:

@@ -30,6 +30,33 @@ from s2r.errors import ConfigError
 OPERATIONS = ("abs", "scale", "add")
 
 
+class NotANumber(ConfigError):
+    """A config value that must be a number is not; ``value`` is the offending value, so
+    the caller can name the key that holds it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        super().__init__(f"{value!r} is not a number")
+
+
+def number(value: Any) -> float:
+    """A config value as a float: numbers, and strings YAML left unparsed (``"1e5"``).
+
+    >>> number("1e5"), number(2)
+    (100000.0, 2.0)
+    >>> number("abc")
+    Traceback (most recent call last):
+    ...
+    randomizers.distributions.NotANumber: 'abc' is not a number
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, np.number)):
+        raise NotANumber(value)
+    try:
+        return float(value)
+    except ValueError:
+        raise NotANumber(value) from None
+
+
 class Distribution:
     """Base class: ``sample(rng)``, ``support()`` and ``widened(fraction)``."""
 
@@ -230,10 +257,11 @@ def make_distribution(spec: Distribution | Mapping[str, Any] | Sequence[float] |
                 raise ConfigError(f"distribution: unknown kind '{kind}' (known: "
                                   f"{', '.join(_KINDS)})")
             if kind == "choice":
-                return Choice(tuple(spec["values"]), tuple(spec["weights"]) if spec.get("weights")
+                return Choice(tuple(number(v) for v in spec["values"]),
+                              tuple(number(w) for w in spec["weights"]) if spec.get("weights")
                               else None)
             try:
-                return _KINDS[kind](**{k: float(v) for k, v in spec.items()})  # type: ignore[no-any-return]
+                return _KINDS[kind](**{k: number(v) for k, v in spec.items()})  # type: ignore[no-any-return]
             except TypeError as err:
                 raise ConfigError(f"distribution {kind}: {err}") from None
         if len(spec) != 1:
@@ -243,14 +271,17 @@ def make_distribution(spec: Distribution | Mapping[str, Any] | Sequence[float] |
         if kind not in _KINDS:
             raise ConfigError(f"distribution: unknown kind '{kind}' (known: {', '.join(_KINDS)})")
         if kind == "choice":
-            return Choice(tuple(float(v) for v in args))
+            return Choice(tuple(number(v) for v in args))
         if kind == "constant":
-            return Constant(float(args))
+            return Constant(number(args))
         try:
-            return _KINDS[kind](*(float(v) for v in args))  # type: ignore[no-any-return]
+            return _KINDS[kind](*(number(v) for v in args))  # type: ignore[no-any-return]
         except TypeError:
             raise ConfigError(f"distribution {kind}: wrong number of values {list(args)}") from None
-    values = [float(v) for v in spec]
+    if isinstance(spec, str) or not isinstance(spec, Sequence):
+        raise ConfigError(f"distribution: expected [low, high], a number or a mapping, got "
+                          f"{spec!r}")
+    values = [number(v) for v in spec]
     if len(values) != 2:
         raise ConfigError(f"distribution: a list means [low, high], got {values}")
     return Uniform(values[0], values[1])

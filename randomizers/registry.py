@@ -14,13 +14,17 @@ simulation runs.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, TypeVar
 
 from randomizers.base import RandomizationError, Randomizer
+from randomizers.distributions import NotANumber, number
 from s2r.errors import ConfigError
 
 ENTRY_POINT_GROUP = "s2r.randomizers"
@@ -96,14 +100,68 @@ def build_randomizer(entry: Mapping[str, Any], where: str = "randomizers[0]") ->
             raise RandomizationError(f"{kind}: unknown option '{unknown[0]}' (options: "
                                      f"{', '.join(p for p in params if p != 'self')})",
                                      where=where)
+    for name, value in entry.items():
+        _check_numeric_lists(kind, str(name), value, where)
     try:
         randomizer = cls(**entry)
+    except NotANumber as err:
+        raise RandomizationError(_not_a_number(kind, entry, err.value), where=where) from None
     except ConfigError as err:  # RandomizationError, or a bad distribution
         raise RandomizationError(err.message, where=where) from None
+    except ValueError as err:  # a randomizer's own float() of a string option
+        raise RandomizationError(value_error_message(kind, entry, err), where=where) from None
     except TypeError as err:
         raise RandomizationError(f"{kind}: {err}", where=where) from None
     randomizer.where = where  # bind-time errors name the entry too
+    randomizer.entry = {"type": kind, **entry}
     return randomizer
+
+
+def _key_of(value: Any, bad: Any, path: str) -> str | None:
+    """The dotted/indexed key under which ``bad`` sits in a config value, if anywhere."""
+    if type(value) is type(bad) and value == bad:
+        return path
+    if isinstance(value, Mapping):
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((key for sub, v in items if (key := _key_of(v, bad, sub))), None)
+
+
+def _not_a_number(kind: str, entry: Mapping[str, Any], bad: Any) -> str:
+    key = next((k for name, v in entry.items() if (k := _key_of(v, bad, str(name)))), None)
+    return f"{kind}: {key + ': ' if key else ''}{bad!r} is not a number"
+
+
+def value_error_message(kind: str, entry: Mapping[str, Any], err: ValueError) -> str:
+    """One line for a ValueError a randomizer raised on its options: a string that is not a
+    number is named with the key that holds it."""
+    bad = re.match(r"could not convert string to float: (.*)$", str(err))
+    if bad:
+        try:
+            return _not_a_number(kind, entry, ast.literal_eval(bad.group(1)))
+        except (ValueError, SyntaxError):
+            pass
+    return f"{kind}: {err}"
+
+
+def _check_numeric_lists(kind: str, key: str, value: Any, where: str) -> None:
+    """A list holding numbers and a string that is not one (``[0.8, "abc"]``) is an error."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_numeric_lists(kind, f"{key}.{k}", v, where)
+    elif isinstance(value, (list, tuple)):
+        numeric = any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        for i, v in enumerate(value):
+            if numeric and (isinstance(v, str) or v is None):
+                try:
+                    number(v)
+                except NotANumber:
+                    raise RandomizationError(f"{kind}: {key}[{i}]: {v!r} is not a number",
+                                             where=where) from None
+            _check_numeric_lists(kind, f"{key}[{i}]", v, where)
 
 
 def build_randomizers(entries: Sequence[Mapping[str, Any]], source: str = "randomizers"
@@ -113,24 +171,45 @@ def build_randomizers(entries: Sequence[Mapping[str, Any]], source: str = "rando
             for i, e in enumerate(entries)]
 
 
-def load_randomization(name_or_path: str | os.PathLike[str]) -> list[Randomizer]:
-    """Randomizers from ``configs/randomization/<name>.yaml`` or a YAML path.
-
-    The file holds ``randomizers: [{type: ..., ...}, ...]``.
-    """
+def read_randomization_file(name_or_path: str | os.PathLike[str]
+                            ) -> tuple[Path, dict[str, Any]]:
+    """The path and the top-level mapping of a randomization file, keys checked."""
     from omegaconf import OmegaConf
 
     from s2r.config import read_yaml, resolve_config_path
 
     path = resolve_config_path("randomization", name_or_path)
     cfg = OmegaConf.to_container(read_yaml(path), resolve=True)
-    assert isinstance(cfg, dict)
-    unknown = set(cfg) - {"randomizers", "seed", "schedules"}  # schedules: load_curriculum
-    if unknown:
-        raise RandomizationError(f"unknown key '{sorted(unknown)[0]}' (expected: randomizers)",
+    if not isinstance(cfg, dict):
+        raise RandomizationError("expected a mapping with randomizers: [...]", where=str(path))
+    if "seed" in cfg:
+        raise RandomizationError("seed: a randomization file holds no seed; seed the stream "
+                                 "with RandomizedEnv(..., seed=...) or reset(seed=...)",
                                  where=str(path))
+    unknown = set(cfg) - {"randomizers", "schedules"}
+    if unknown:
+        raise RandomizationError(f"unknown key '{sorted(unknown)[0]}' (expected: randomizers, "
+                                 "schedules)", where=str(path))
+    return Path(path), cfg
+
+
+def load_randomization(name_or_path: str | os.PathLike[str]) -> list[Randomizer]:
+    """Randomizers from ``configs/randomization/<name>.yaml`` or a YAML path.
+
+    The file holds ``randomizers: [{type: ..., ...}, ...]`` and optionally
+    ``schedules:`` (read by :func:`randomizers.schedules.load_curriculum`, and
+    checked here: each must name a randomizer of the file). It holds no
+    ``seed``: one file serves many envs, each seeded on its own through
+    ``RandomizedEnv(..., seed=...)`` or ``reset(seed=...)``, so a ``seed:`` key
+    is refused rather than silently ignored.
+    """
+    from randomizers.schedules import curriculum_from_file
+
+    path, cfg = read_randomization_file(name_or_path)
     entries = cfg.get("randomizers") or []
     if not isinstance(entries, list):
         raise RandomizationError("randomizers: must be a list of {type: ...} entries",
                                  where=str(path))
-    return build_randomizers(entries, source=f"{path}: randomizers")
+    randomizers = build_randomizers(entries, source=f"{path}: randomizers")
+    curriculum_from_file(cfg, str(path), randomizers)
+    return randomizers

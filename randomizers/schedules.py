@@ -217,21 +217,26 @@ class Curriculum:
                 out.append(ScheduleEntry(name, make_schedule(spec), unit))
             except RandomizationError as err:
                 raise RandomizationError(err.message, where=where) from None
-        curriculum = cls(out)
+        try:
+            curriculum = cls(out)
+        except RandomizationError as err:
+            raise RandomizationError(err.message, where=source) from None
         if randomizers is not None:
-            curriculum.check(randomizers)
+            curriculum.check(randomizers, source)
         return curriculum
 
-    def check(self, randomizers: Sequence[Any]) -> None:
-        """Every scheduled name must be a :class:`Widenable` randomizer of ``randomizers``."""
+    def check(self, randomizers: Sequence[Any], source: str = "schedules") -> None:
+        """Every scheduled name must be a :class:`Widenable` randomizer of ``randomizers``;
+        errors name ``source[i]``."""
         by_name = {r.name: r for r in randomizers}
-        for e in self.entries:
+        for i, e in enumerate(self.entries):
             if e.randomizer not in by_name:
-                raise RandomizationError(f"schedules: no randomizer named '{e.randomizer}' "
-                                         f"(names: {', '.join(by_name) or 'none'})")
+                raise RandomizationError(f"no randomizer named '{e.randomizer}' (names: "
+                                         f"{', '.join(by_name) or 'none'})",
+                                         where=f"{source}[{i}]")
             if not isinstance(by_name[e.randomizer], Widenable):
-                raise RandomizationError(f"schedules: randomizer '{e.randomizer}' has no "
-                                         "'scale' (not Widenable)")
+                raise RandomizationError(f"randomizer '{e.randomizer}' has no 'scale' "
+                                         "(not Widenable)", where=f"{source}[{i}]")
 
     @property
     def names(self) -> list[str]:
@@ -252,19 +257,27 @@ class Curriculum:
         return scales
 
 
-def load_curriculum(name_or_path: str | os.PathLike[str],
-                    randomizers: Sequence[Any] | None = None) -> Curriculum:
-    """The ``schedules:`` list of ``configs/randomization/<name>.yaml`` or a YAML path
-    (an empty curriculum if there is none)."""
-    from omegaconf import OmegaConf
-
-    from s2r.config import read_yaml, resolve_config_path
-
-    path = resolve_config_path("randomization", name_or_path)
-    cfg = OmegaConf.to_container(read_yaml(path), resolve=True)
-    assert isinstance(cfg, dict)
+def curriculum_from_file(cfg: Mapping[str, Any], path: str,
+                         randomizers: Sequence[Any]) -> Curriculum:
+    """The ``schedules:`` of a loaded randomization file, checked against ``randomizers``."""
     entries = cfg.get("schedules") or []
     if not isinstance(entries, list):
         raise RandomizationError("schedules: must be a list of {randomizer: ..., type: ...}",
-                                 where=str(path))
+                                 where=path)
     return Curriculum.from_config(entries, randomizers, source=f"{path}: schedules")
+
+
+def load_curriculum(name_or_path: str | os.PathLike[str],
+                    randomizers: Sequence[Any] | None = None) -> Curriculum:
+    """The ``schedules:`` list of ``configs/randomization/<name>.yaml`` or a YAML path
+    (an empty curriculum if there is none).
+
+    Every schedule must name a randomizer of ``randomizers``, by default those
+    the same file defines; a missing name is an error naming the file.
+    """
+    from randomizers.registry import load_randomization, read_randomization_file
+
+    path, cfg = read_randomization_file(name_or_path)
+    if randomizers is None:
+        randomizers = load_randomization(path)
+    return curriculum_from_file(cfg, str(path), randomizers)

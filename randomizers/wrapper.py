@@ -13,9 +13,19 @@ into one function per side that runs inside the SimRobot's own step
 (:mod:`randomizers.fastpath`), with the results of the randomizers' generic
 hooks bit for bit (``fast=False`` runs those hooks instead).
 
-Everything sampled for an episode is in ``info["randomization"]``; passing it
-back as ``reset(options={"randomization": record})`` replays the episode with
-exactly the same values (and the same step-level noise stream).
+Everything sampled for an episode is in ``info["randomization"]``, and on an s2r
+task so is the episode's initial joint state (``"_initial_state"``); passing the
+record back as ``reset(options={"randomization": record})`` replays the episode
+with exactly the same values, initial state and step-level noise stream, even
+an episode of an unseeded reset.
+
+Seeding follows Gymnasium's contract: ``reset(seed=s)`` restarts the
+randomization stream from ``s`` and seeds the wrapped env with ``s``, so two
+envs reset with the same seed run the same episodes whatever seed they were
+built with; ``reset()`` without a seed continues both. The constructor's
+``seed`` starts the stream and seeds the env at the first reset (with a seed
+derived from it), so envs built with the same seed run the same episodes.
+A seeded reset draws the ``startup`` randomizers again.
 
 >>> from s2r.tasks import PendulumSwingup
 >>> from randomizers.registry import build_randomizers
@@ -36,11 +46,13 @@ import gymnasium as gym
 import numpy as np
 
 from randomizers.base import Layout, RandomizationContext, RandomizationError, Randomizer
+from randomizers.registry import value_error_message
 from randomizers.robot_proxy import RandomizedRobot
 from randomizers.target import ParameterTarget
 from s2r.tasks.base import RobotTask
 
 EPISODE_SEED = "_episode_seed"
+INITIAL_STATE = "_initial_state"
 
 
 class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
@@ -95,11 +107,13 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                 if err.where or not r.where:
                     raise
                 raise RandomizationError(err.message, where=r.where) from None
-        self._seed_seq = np.random.SeedSequence(seed)
-        self._rngs = [np.random.default_rng(s) for s in self._seed_seq.spawn(len(self.randomizers))]
-        self._episode_rng = np.random.default_rng(self._seed_seq.spawn(1)[0])
+            except ValueError as err:  # an option that is not a number, converted late
+                if r.entry is None:
+                    raise
+                raise RandomizationError(value_error_message(r.type, r.entry, err),
+                                         where=r.where) from None
+        self._reseed(seed)
         self._step_rng = np.random.default_rng(0)
-        self._started = False
         self._countdown: dict[int, int] = {}
         self._actors = [r for r in self.randomizers if r.transforms_action]
         self._sensors = [r for r in self.randomizers if r.transforms_observation]
@@ -123,11 +137,45 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self.last_record: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ reset
+    def _reseed(self, seed: int | None) -> None:
+        """Start the randomization stream from ``seed`` (``None``: fresh entropy)."""
+        self._seed_seq = np.random.SeedSequence(seed)
+        self._rngs = [np.random.default_rng(s) for s in self._seed_seq.spawn(len(self.randomizers))]
+        self._episode_rng = np.random.default_rng(self._seed_seq.spawn(1)[0])
+        self._started = False  # startup randomizers draw again from the new stream
+        # seeds the env (the task's initial states) at the next reset that gives no seed
+        self._env_seed: int | None = int(self._seed_seq.spawn(1)[0].generate_state(1)[0])
+
+    def _initial_state(self, seed: int | None, options: dict[str, Any],
+                       replay: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The episode's initial joint state on an s2r task: given, replayed, or drawn by
+        the task from its generator (seeded by ``seed`` as the task's own reset would)."""
+        if self._task is None:
+            return None
+        if "state" in options:
+            q, qd = options["state"]
+        elif replay is not None and INITIAL_STATE in replay:
+            q, qd = replay[INITIAL_STATE]["q"], replay[INITIAL_STATE]["qd"]
+        else:
+            if seed is not None:
+                gym.Env.reset(self._task, seed=seed)
+            q, qd = self._task.initial_state(self._task.np_random)
+        return np.asarray(q, dtype=np.float64), np.asarray(qd, dtype=np.float64)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[Any, dict[str, Any]]:
-        """Sample (or replay ``options["randomization"]``) and reset the env."""
+        """Sample (or replay ``options["randomization"]``) and reset the env.
+
+        ``seed`` restarts the randomization stream and seeds the task (see the
+        module docstring).
+        """
         options = dict(options or {})
         replay = options.pop("randomization", None)
+        if seed is not None:
+            self._reseed(seed)
+        else:
+            seed = self._env_seed  # the first reset after the constructor's seed
+        self._env_seed = None
         ctx = self.ctx
         ctx.step = 0
         record: dict[str, Any] = {}
@@ -154,6 +202,11 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
             ctx.control_period, self._interval_rngs[i]) for i in self._interval}
         if self._proxy is not None:  # this episode's pipelines, with its values and stream
             self._proxy.compile()
+        state = self._initial_state(seed, options, replay)
+        if state is not None:  # an s2r task: its generator is seeded above, not again
+            options["state"] = state
+            record[INITIAL_STATE] = {"q": state[0].tolist(), "qd": state[1].tolist()}
+            seed = None
         obs, info = self.env.reset(seed=seed, options=options or None)
         if self._env_sensors:
             obs = self._transform_obs(obs)

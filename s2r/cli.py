@@ -6,8 +6,11 @@ meaning. Errors a user can cause print one line and exit non-zero.
 
 Exit codes: 0 success; 2 a bad config, argument or file (also a path that
 cannot be read or written); 3 the device is unreachable or silent; 4 a safety
-stop; 70 an internal error (a bug: one line on stderr, the full traceback saved
-to a file whose path that line names); 130 interrupted (Ctrl-C).
+stop; 5 poor control timing beyond ``max_overrun_fraction``; 70 an internal error
+(a bug: one line on stderr, the full traceback saved to a file whose path that
+line names); 130 interrupted (Ctrl-C); SIGTERM and SIGHUP during record, deploy,
+rollout and demo stop the run the same safe way (actuators disabled, log ended)
+and exit 128 + the signal number (143, 129).
 """
 
 from __future__ import annotations
@@ -187,9 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except S2RError as err:
         print(f"{_prefix(name)}: error: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
-        print(f"{_prefix(name)}: interrupted", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as err:  # Ctrl-C: 130; SIGTERM/SIGHUP (StopSignal): 128 + signum
+        signame = getattr(err, "name", "")
+        print(f"{_prefix(name)}: interrupted{' by ' + signame if signame else ''}",
+              file=sys.stderr)
+        return int(getattr(err, "exit_code", INTERRUPTED))
     except BrokenPipeError:
         return 0
     except OSError as err:

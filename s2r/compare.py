@@ -47,3 +47,32 @@ def rms_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     n = min(len(a), len(b))
     return np.sqrt(np.mean((a[:n] - b[:n]) ** 2, axis=0))
+
+
+def nrmse(a: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """:func:`rms_gap` per column divided by the range (max - min) of ``reference`` there.
+
+    A gap in rad or m means little without the size of the motion: 0.01 rad is 1 % of a
+    1 rad swing. Columns where ``reference`` does not move give NaN.
+
+    >>> nrmse(np.array([[0.0], [1.1]]), np.array([[0.0], [1.0]])).round(4).tolist()
+    [0.0707]
+    """
+    ref = np.asarray(reference, dtype=float)
+    span = np.ptp(ref[: min(len(a), len(ref))], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(span > 0, rms_gap(a, ref) / span, np.nan)
+
+
+def differing_parameters(values: dict[str, float], nominal: dict[str, float],
+                         rtol: float = 1e-6) -> list[str]:
+    """Names of the parameters whose value differs from nominal (beyond ``rtol``), sorted.
+
+    Float noise (a value written and read back) does not count; a parameter missing from
+    ``nominal`` does.
+
+    >>> differing_parameters({"a": 1.0, "b": 2.0 + 1e-12, "c": 0.5}, {"a": 1.0, "b": 2.0, "c": 0})
+    ['c']
+    """
+    return sorted(n for n, v in values.items()
+                  if n not in nominal or not np.isclose(v, nominal[n], rtol=rtol, atol=0.0))

@@ -19,6 +19,7 @@ s2r.errors.ConfigError: <overrides>: unknown key 'episode' in Run (did you mean 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -109,8 +110,9 @@ def _describe(err: OmegaConfBaseException) -> str:
         kind = getattr(err, "object_type", None)
         inside = f" in {kind.__name__}" if isinstance(kind, type) and "." not in str(key) else ""
         hint = ""
-        if "Did you mean" in msg:
-            hint = " (did you mean " + msg.split("Did you mean:", 1)[1].strip(" ?") + "?)"
+        suggestion = re.search(r"Did you mean(?: one of)?:\s*(.+?)\s*\??$", msg)
+        if suggestion:
+            hint = f" (did you mean {suggestion.group(1)}?)"
         return f"unknown key '{key}'{inside}{hint}"
     if isinstance(err, ValidationError) and key:
         return f"{key}: {msg}"

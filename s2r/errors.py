@@ -69,3 +69,9 @@ class SafetyStop(S2RError):
 
 class PolicyError(S2RError):
     """A policy file cannot be loaded or does not fit the robot."""
+
+
+class TimingError(S2RError):
+    """A run held its control rate too poorly (more overruns than the allowed fraction)."""
+
+    exit_code = 5

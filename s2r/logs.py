@@ -392,6 +392,11 @@ def read_log(path: str | os.PathLike[str]) -> Log:
                 return fail(i, msg)
         return fail(*late) if late[1] else fail(int(rows[0]) if len(rows) else 1, fallback)
 
+    # every row must have exactly one field per column: pandas would take a first column
+    # of rows that all have one field too many as an index, shifting every column
+    commas = np.add.reduceat(buf == ord(","), starts, dtype=np.int64) if len(starts) else starts
+    if len(rows) and (commas[rows] != len(names) - 1).any():
+        raise scan("a row does not have one field per column")
     try:
         df = pd.read_csv(io.BytesIO(raw), comment="#", dtype=np.float64)
     except (ValueError, pd.errors.ParserError) as err:

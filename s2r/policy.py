@@ -5,9 +5,13 @@ normalised action in [-1, 1]. Two kinds exist:
 
 - a **policy file** (``.pt``) saved with :func:`save_policy`: an MLP
   (``torch.nn.Sequential`` of ``Linear`` and activation layers) stored as its
-  layer list and weights, loaded with ``torch.load(weights_only=True)`` (no
-  pickled code runs), and carrying its task name and observation/action
-  sizes, so loading it for the wrong task is a clear error;
+  layer list and weights, carrying its task name and observation/action sizes.
+  Loading reads it with ``torch.load(weights_only=True)`` (no pickled code runs),
+  checks the metadata, the layer chain and every tensor (shape, dtype, finite
+  values) against each other and against the task, and only then copies the
+  weights into a numpy forward pass (:class:`~s2r.mlp.NumpyMLP`): a file that
+  does not fit the task is refused before anything is allocated, and calling
+  the policy needs no torch;
 - a **scripted controller** named ``scripted:<name>`` (``zero``, ``sine``,
   ``random``), useful for tests and excitation.
 
@@ -15,7 +19,7 @@ normalised action in [-1, 1]. Two kinds exist:
 >>> net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
 >>> path = os.path.join(tempfile.mkdtemp(), "p.pt")
 >>> save_policy(net, path, task="pendulum_swingup", obs_dim=3, act_dim=1)
->>> policy = load_policy(path, task="pendulum_swingup")
+>>> policy = load_policy(path, task="pendulum_swingup", obs_dim=3, act_dim=1)
 >>> policy(np.zeros(3, dtype=np.float32)).shape
 (1,)
 """
@@ -23,7 +27,6 @@ normalised action in [-1, 1]. Two kinds exist:
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +34,8 @@ from typing import Any
 import numpy as np
 
 from s2r.errors import PolicyError
-
-FORMAT = "s2r-policy"
-ACTIVATIONS = ("Tanh", "ReLU", "ELU", "Sigmoid", "Identity", "LeakyReLU", "SiLU")
+from s2r.mlp import ACTIVATIONS, NumpyMLP
+from s2r.policy_file import FORMAT, check_policy, read_policy_file
 
 
 @dataclass
@@ -47,93 +49,76 @@ class Policy:
     act_dim: int | None = None
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        action = np.asarray(self.fn(np.asarray(obs, dtype=np.float32)), dtype=np.float64)
+        # a policy file's forward pass casts to its weights' dtype (float32 or float64)
+        action = np.asarray(self.fn(np.asarray(obs, dtype=np.float64)), dtype=np.float64)
         return np.clip(action.reshape(-1), -1.0, 1.0)
 
 
-def _layers(module: Any) -> list[list[Any]]:
+def _layers(module: Any) -> tuple[list[list[Any]], dict[str, Any]]:
+    """The layer list and the weights (keyed ``<index>.weight``/``.bias``) of an MLP."""
     import torch
 
     layers: list[list[Any]] = []
-    for layer in (module if isinstance(module, torch.nn.Sequential) else [module]):
+    state: dict[str, Any] = {}
+    for i, layer in enumerate(module if isinstance(module, torch.nn.Sequential) else [module]):
         name = type(layer).__name__
         if isinstance(layer, torch.nn.Linear):
             layers.append(["Linear", layer.in_features, layer.out_features])
+            state[f"{i}.weight"] = layer.weight.detach().cpu().clone()
+            if layer.bias is not None:
+                state[f"{i}.bias"] = layer.bias.detach().cpu().clone()
+        elif name == "ELU":
+            layers.append([name, float(layer.alpha)])
+        elif name == "LeakyReLU":
+            layers.append([name, float(layer.negative_slope)])
         elif name in ACTIVATIONS:
             layers.append([name])
         else:
             raise PolicyError(f"cannot save layer {name}: a policy is a Sequential of Linear "
                               f"and {', '.join(ACTIVATIONS)} layers")
-    return layers
-
-
-def _build(layers: list[list[Any]]) -> Any:
-    import torch
-
-    modules = [torch.nn.Linear(int(spec[1]), int(spec[2])) if spec[0] == "Linear"
-               else getattr(torch.nn, spec[0])() for spec in layers]
-    return torch.nn.Sequential(*modules)
+    return layers, state
 
 
 def save_policy(module: Any, path: str | os.PathLike[str], *, task: str, obs_dim: int,
                 act_dim: int, extra: dict[str, Any] | None = None) -> None:
-    """Save an MLP (obs -> normalised action) as a self-describing policy file."""
+    """Save an MLP (obs -> normalised action) as a self-describing policy file.
+
+    The file is checked as :func:`load_policy` will check it (sizes, finite
+    weights) so that a bad network is refused here, not on the robot.
+    """
     import torch
 
-    layers = _layers(module)
+    layers, state = _layers(module)
     meta = {"format": FORMAT, "version": 1, "task": task, "obs_dim": obs_dim,
-            "act_dim": act_dim, "layers": layers, **(extra or {})}
-    state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-    torch.save({"meta": meta, "state_dict": state}, str(path))
+            "act_dim": act_dim, "layers": layers}
+    clash = sorted(set(extra or {}) & set(meta))
+    if clash:
+        raise PolicyError(f"extra metadata may not replace {', '.join(clash)}", where=str(path))
+    blob = {"meta": {**(extra or {}), **meta}, "state_dict": state}
+    _build(blob, str(path), None, None, None)  # refuse what load_policy would refuse
+    torch.save(blob, str(path))
 
 
-def _load_torch(path: str, task: str | None, obs_dim: int | None) -> Policy:
-    import torch
-
-    if not os.path.isfile(path):
-        raise PolicyError("no such policy file", where=path)
-    try:
-        with warnings.catch_warnings():  # torch warns about pickle protocols of junk files
-            warnings.simplefilter("ignore")
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # junk bytes, pickles with code, truncated files
-        kind = ("it holds code, which is never run" if "weights_only" in str(err).lower()
-                else f"it is not a torch file ({type(err).__name__})")
-        raise PolicyError(f"not an s2r policy file: {kind}", where=path) from None
-    meta = blob.get("meta") if isinstance(blob, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise PolicyError("not an s2r policy file (save it with s2r.policy.save_policy)",
-                          where=path)
-    if task is not None and meta["task"] != task:
-        raise PolicyError(f"policy was trained for task '{meta['task']}', not '{task}'",
-                          where=path)
-    if obs_dim is not None and meta["obs_dim"] != obs_dim:
-        raise PolicyError(f"policy expects {meta['obs_dim']} observations, the task gives "
-                          f"{obs_dim}", where=path)
-    try:
-        module = _build(meta["layers"])
-        module.load_state_dict(blob["state_dict"])
-    except Exception as err:
-        raise PolicyError(f"corrupt policy weights: {str(err).splitlines()[0][:160]}",
-                          where=path) from None
-    module.eval()
-
-    def run(obs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            out = module(torch.as_tensor(obs, dtype=torch.float32).reshape(1, -1))
-        return out.reshape(-1).numpy()
-
-    return Policy(run, os.path.basename(path), meta["task"], meta["obs_dim"], meta["act_dim"])
+def _build(blob: Any, where: str, task: str | None, obs_dim: int | None,
+           act_dim: int | None) -> Policy:
+    meta, layers = check_policy(blob, where, task=task, obs_dim=obs_dim, act_dim=act_dim)
+    mlp = NumpyMLP(layers)
+    return Policy(mlp, os.path.basename(where), meta["task"], meta["obs_dim"], meta["act_dim"])
 
 
 def load_policy(spec: str | os.PathLike[str], *, task: str | None = None,
-                obs_dim: int | None = None, act_dim: int = 1, rate: float = 50.0,
+                obs_dim: int | None = None, act_dim: int | None = None, rate: float = 50.0,
                 seed: int = 0) -> Policy:
-    """Load ``scripted:<name>`` or a TorchScript policy file, checked against the task."""
+    """Load ``scripted:<name>`` or a policy file, checked against the task.
+
+    ``task``, ``obs_dim`` and ``act_dim`` are what the task needs; a policy
+    file that disagrees with any of them is a :class:`~s2r.errors.PolicyError`.
+    A scripted policy gives ``act_dim`` actions (1 if not given).
+    """
     text = str(spec)
     if text.startswith("scripted:"):
-        return scripted_policy(text.split(":", 1)[1], act_dim, rate, seed)
-    return _load_torch(text, task, obs_dim)
+        return scripted_policy(text.split(":", 1)[1], act_dim or 1, rate, seed)
+    return _build(read_policy_file(text), text, task, obs_dim, act_dim)
 
 
 def scripted_policy(name: str, act_dim: int = 1, rate: float = 50.0, seed: int = 0) -> Policy:

@@ -1,40 +1,29 @@
-"""The episode runner shared by sim and hardware, and simple controllers.
+"""Episodes of a task in simulation, through the same runner as on hardware.
 
->>> from s2r.tasks import PendulumSwingup
->>> env = PendulumSwingup(max_steps=20)
->>> results = run_episodes(env, make_controller("zero", env), episodes=2, seed=0)
->>> [r.steps for r in results]
-[20, 20]
->>> env.close()
+:func:`rollout` is what ``s2r rollout`` runs: it builds the task, loads the policy (a
+policy file or ``scripted:<name>``, see :mod:`s2r.policy`), runs the episodes with
+:func:`s2r.runner.run_task` (unpaced; the task applies the robot's safety layer as on
+hardware) and logs them in the format of the hardware logs. :func:`log_meta` is the log
+metadata of a robot, used by every log writer.
+
+>>> result = rollout("pendulum_swingup", "scripted:zero", episodes=2, max_steps=20)
+>>> [(r.steps, r.reason) for r in result.episodes], result.policy
+([(20, 'truncated'), (20, 'truncated')], 'scripted:zero')
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from s2r.errors import ConfigError
-from s2r.logs import LogMeta, LogWriter
+from s2r.logs import LogMeta
 from s2r.robot import RobotSpec
-from s2r.tasks.base import RobotTask
+from s2r.runner import RunResult
 
 SENSOR_UNITS = {"current": "A", "voltage": "V", "torque": "N*m"}
-Policy = Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass
-class EpisodeResult:
-    """Return, length and how an episode ended."""
-
-    index: int
-    seed: int | None
-    ret: float
-    steps: int
-    reason: str
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def log_meta(spec: RobotSpec, source: str = "sim", params: dict[str, float] | None = None,
@@ -48,51 +37,52 @@ def log_meta(spec: RobotSpec, source: str = "sim", params: dict[str, float] | No
                    control_rate=spec.control_rate, params=params, policy=policy, extra=extra)
 
 
-def run_episodes(env: RobotTask, policy: Policy, episodes: int = 1, seed: int | None = 0,
-                 writer: LogWriter | None = None,
-                 on_step: Callable[[int, float], None] | None = None) -> list[EpisodeResult]:
-    """Run ``episodes`` episodes of ``policy`` on a task; log every tick if ``writer``.
+@dataclass
+class RolloutResult:
+    """What :func:`rollout` did: the episodes, the policy's name, the log written (or None)."""
 
-    Each logged row holds the observation the policy saw and the command
-    actually applied in response to it.
+    task: str
+    policy: str
+    episodes: list[RunResult]
+    out: str | None = None
+
+    @property
+    def mean_return(self) -> float:
+        return sum(r.ret for r in self.episodes) / len(self.episodes)
+
+
+def rollout(task: str, policy: str = "scripted:sine", *, episodes: int = 1, seed: int = 0,
+            out: str | os.PathLike[str] | None = None, max_steps: int | None = None,
+            on_step: Callable[[int, float], None] | None = None,
+            on_episode: Callable[[RunResult], None] | None = None) -> RolloutResult:
+    """Run ``episodes`` of ``policy`` on ``task`` (a name or task YAML) in simulation.
+
+    The log at ``out`` (if given) has the columns of a deployment log (``reward``,
+    ``t_host``, ``rtt`` = 0) and ``source: sim``; an existing non-empty file is refused.
     """
-    results = []
-    for i in range(episodes):
-        ep_seed = None if seed is None else seed + i
-        obs, info = env.reset(seed=ep_seed)
-        raw = env.robot.observe() if env.last_observation is None else env.last_observation
-        if writer is not None:
-            writer.begin_episode(seed=ep_seed, task=type(env).__name__,
-                                 reset_state={"q": raw.q.tolist(), "qd": raw.qd.tolist()})
-        ret, steps, reason = 0.0, 0, "truncated"
-        while True:
-            action = policy(obs)
-            obs_next, reward, terminated, truncated, info = env.step(action)
-            if writer is not None:
-                writer.write(raw.t, info["applied_action"], raw.q, raw.qd, raw.sensors,
-                             raw.status, reward=float(reward))
-            raw = env.last_observation or raw
-            obs = obs_next
-            ret += float(reward)
-            steps += 1
-            if on_step is not None:
-                on_step(i, ret)
-            if terminated or truncated:
-                reason = "terminated" if terminated else "truncated"
-                break
-        if writer is not None:
-            writer.end_episode(reason, ret=ret, steps=steps)
-        results.append(EpisodeResult(i, ep_seed, ret, steps, reason))
-    return results
+    from s2r.logs import LogWriter
+    from s2r.policy import load_policy
+    from s2r.runner import TASK_COLUMNS, run_task, stop_on_signals
+    from s2r.tasks.config import load_task_config, make_task
 
-
-def make_controller(name: str, env: RobotTask, seed: int = 0) -> Policy:
-    """A scripted controller: ``zero``, ``random`` (uniform) or ``sine`` (0.5 Hz, full range)."""
-    from s2r.errors import PolicyError
-    from s2r.policy import scripted_policy
-
+    if episodes <= 0:
+        raise ConfigError(f"episodes: must be > 0, got {episodes}")
+    tcfg, _ = load_task_config(task)
+    env = make_task(task, [] if max_steps is None else [f"max_steps={max_steps}"])
+    writer = None
     try:
-        return scripted_policy(name, env.action_space.shape[0],  # type: ignore[index]
-                               env.robot.spec.control_rate, seed)
-    except PolicyError as err:
-        raise ConfigError(f"controller: {err.message}") from None
+        spec = env.robot.spec
+        pol = load_policy(policy, task=tcfg.task, obs_dim=type(env).obs_dim,
+                          act_dim=spec.n_actions, rate=spec.control_rate, seed=seed)
+        if out is not None:
+            meta = log_meta(spec, "sim", params=env.robot.get_params(),  # type: ignore[attr-defined]
+                            policy=pol.name, task=task)
+            writer = LogWriter(out, meta, extra_columns=TASK_COLUMNS)
+        with stop_on_signals():
+            results = run_task(env, pol, episodes=episodes, seed=seed, rate=None, writer=writer,
+                               on_step=on_step, on_episode=on_episode, close=False)
+    finally:
+        if writer is not None:
+            writer.close()
+        env.close()
+    return RolloutResult(task, pol.name, results, None if out is None else str(out))

@@ -21,6 +21,7 @@ from s2r.config import configs_dir, merge_into, parse_overrides, read_yaml
 from s2r.settings import check_values, setting
 
 MODES = ("realtime", "lockstep")
+SET_WATCHDOG = ("obey", "ignore", "refuse")
 RATES = ("corrupt_rate", "drop_rate", "garbage_rate")
 
 
@@ -44,6 +45,10 @@ class EmulatorConfig:
     seed: int = setting(0, "seeds every random draw (noise, jitter, faults)", ge=0)
     watchdog_ms: int = setting(100, "device watchdog after power-up (SET_WATCHDOG changes it)",
                                ge=1, le=60000)
+    set_watchdog: str = setting("obey", "fault: obey | ignore (ACK, keep watchdog_ms) | refuse "
+                                "(NACK) SET_WATCHDOG", choices=SET_WATCHDOG)
+    host_baud: int | None = setting(None, "fault: the host reads at this baud, not `baud`: "
+                                    "replies arrive garbled", gt=0)
     lockstep_wall_timeout_ms: int = setting(1000, "lockstep: trip after this long without a "
                                             "COMMAND", gt=0)
     control_rate: float | None = setting(None, "Hz of the host loop; null: the robot's", gt=0)

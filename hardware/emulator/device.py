@@ -51,7 +51,8 @@ class Device:
         fw.measure(*self.plant.measurement())
         reply = fw.handle(frame, round(t * 1e6))
         self._sync_output()
-        if self.lockstep and frame.msg_type == MsgType.COMMAND and isinstance(reply, State):
+        if (self.lockstep and frame.msg_type == MsgType.COMMAND and isinstance(reply, State)
+                and not fw.resent):  # a resent COMMAND runs no second period
             self.periods += 1
             t = self.time
             self.advance(t)

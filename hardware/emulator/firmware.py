@@ -86,8 +86,12 @@ class Firmware:
         self.cmd_seq = 0
         self.handshaken = False
         self.watchdog_ms = info.watchdog_ms
+        #: SET_WATCHDOG handling: "obey"; faults for host tests: "ignore" (ACK, keep the
+        #: old timeout), "refuse" (NACK UNSUPPORTED)
+        self.set_watchdog = "obey"
         self.last_feed_us = 0
         self.feeds = 0  # ENABLEs and applied COMMANDs: the watchdog was fed
+        self.resent = False  # the last COMMAND was a resend of the one in effect
         self.counters: Counter[str] = Counter()
         self._rx_error = False
 
@@ -169,8 +173,11 @@ class Firmware:
             (ms,) = struct.unpack("<H", p)
             if not 1 <= ms <= MAX_WATCHDOG_MS:
                 return self._nack(t, ErrorCode.BAD_VALUE, "watchdog must be 1..60000 ms")
-            self.watchdog_ms = ms
-            return Ack(int(t))
+            if self.set_watchdog == "refuse":
+                return self._nack(t, ErrorCode.UNSUPPORTED, "the watchdog timeout is fixed")
+            if self.set_watchdog == "obey":
+                self.watchdog_ms = ms
+            return Ack(int(t))  # "ignore": a faulty device that ACKs and keeps its own
         if t in _EMPTY:
             if p:
                 return self._error(ErrorCode.BAD_LENGTH, "payload must be empty")
@@ -206,6 +213,10 @@ class Firmware:
         if not all(math.isfinite(u) for u in actions):
             self.output = (0.0,) * a
             return self._error(ErrorCode.BAD_VALUE, "COMMAND value not finite")
+        self.resent = StatusFlags.CMD_VALID in self.flags and frame.seq == self.cmd_seq
+        if self.resent:  # the host resent the command in effect: answer, do not apply again
+            self.counters["commands_resent"] += 1
+            return self.state(now_us)
         self.counters["commands"] += 1
         if self.enabled:
             clipped = tuple(min(max(u, j.action_limits[0]), j.action_limits[1])
@@ -243,17 +254,17 @@ class Firmware:
 
     def _reset(self, p: bytes) -> Message:
         t, n = MsgType.RESET, len(self.pos)
-        if not p:
-            return self._nack(t, ErrorCode.BAD_LENGTH, "RESET needs a mode byte")
+        if not p:  # undecodable requests get ERROR, refused ones NACK (PROTOCOL.md §5)
+            return self._error(ErrorCode.BAD_LENGTH, "RESET needs a mode byte")
         if p[0] not in (0, 1):
-            return self._nack(t, ErrorCode.BAD_VALUE, "RESET mode must be 0 or 1")
+            return self._error(ErrorCode.BAD_VALUE, "RESET mode must be 0 or 1")
         if len(p) != (1 if p[0] == 0 else 1 + 8 * n):
-            return self._nack(t, ErrorCode.BAD_LENGTH, f"RESET mode {p[0]} needs "
-                              f"{1 if p[0] == 0 else 1 + 8 * n} bytes")
+            return self._error(ErrorCode.BAD_LENGTH, f"RESET mode {p[0]} needs "
+                               f"{1 if p[0] == 0 else 1 + 8 * n} bytes")
         if p[0] == 1:
             values = struct.unpack(f"<{2 * n}f", p[1:])
             if not all(math.isfinite(v) for v in values):
-                return self._nack(t, ErrorCode.BAD_VALUE, "RESET state not finite")
+                return self._error(ErrorCode.BAD_VALUE, "RESET state not finite")
             if self._set_state is None:
                 return self._nack(t, ErrorCode.UNSUPPORTED, "this device cannot set a state")
             self._disable()

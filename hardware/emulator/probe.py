@@ -39,7 +39,7 @@ class Probe:
     def send(self, msg: Message, seq: int | None = None) -> int:
         """Send one message (next seq unless given); return its seq."""
         self.seq = (self.seq + 1) % 256 if seq is None else seq
-        self.serial.write(to_wire(msg, self.seq))
+        self.serial.write(b"\x00" + to_wire(msg, self.seq))  # delimiter first (PROTOCOL.md §2)
         return self.seq
 
     def send_raw(self, data: bytes) -> None:

@@ -5,7 +5,8 @@
 >>> with Emulator(EmulatorConfig(robot="pendulum", mode="lockstep")) as emu:
 ...     port = serial.serial_for_url(emu.port, baudrate=emu.cfg.baud, timeout=2)
 ...     _ = port.write(to_wire(Hello(client="doctest"), seq=1))
-...     info = parse(FrameDecoder().feed(port.read_until(b"\\x00"))[0])
+...     wire = port.read_until(b"\\x00") + port.read_until(b"\\x00")  # 0x00, then the frame
+...     info = parse(FrameDecoder().feed(wire)[0])
 ...     port.close()
 >>> info.robot, [j.name for j in info.joints], emu.stats["frames_in"]
 ('pendulum', ['hinge'], 1)
@@ -28,7 +29,7 @@ from hardware.codec import Frame, FrameDecoder
 from hardware.emulator.config import EmulatorConfig
 from hardware.emulator.describe import device_info_for
 from hardware.emulator.device import Device
-from hardware.emulator.faults import Faults
+from hardware.emulator.faults import Faults, rebaud
 from hardware.emulator.physics import Plant
 from hardware.emulator.ptyport import PtyPort
 from hardware.messages import to_wire
@@ -37,9 +38,10 @@ from s2r.errors import ConfigError
 #: Counters of ``Emulator.stats``, in print order.
 STAT_KEYS = (
     "frames_in", "bytes_in", "crc_errors", "framing_errors", "oversize", "frames_out",
-    "bytes_out", "hellos", "commands", "commands_applied", "saturated", "state_requests",
+    "bytes_out", "hellos", "commands", "commands_applied", "commands_resent", "saturated",
+    "state_requests",
     "enables", "resets", "errors", "nacks", "watchdog_trips", "limit_trips", "estops", "faults",
-    "dropped", "corrupted", "garbage", "ignored_bytes", "tx_overflow",
+    "dropped", "corrupted", "garbage", "lost", "ignored_bytes", "tx_overflow",
 )
 _IDLE = 0.005  # s between physics catch-ups in realtime mode without traffic
 _MAX_OUT = 1 << 20  # bytes of unsent replies kept while the host does not read
@@ -76,6 +78,7 @@ class Emulator:
             raise
         self.device = Device(self.plant, self.info, lockstep=self.cfg.mode == "lockstep")
         self.firmware = self.device.firmware
+        self.firmware.set_watchdog = self.cfg.set_watchdog
         self.truth: dict[str, float] = self.plant.truth
         self._rng = np.random.default_rng(fault_seed)
         self._faults = Faults(self._rng, self.cfg.corrupt_rate, self.cfg.drop_rate,
@@ -87,8 +90,9 @@ class Emulator:
         os.set_blocking(self._wake[1], False)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._inbox: deque[tuple[float, Frame]] = deque()
-        self._outbox: deque[tuple[float, bytes]] = deque()
+        self._inbox: deque[tuple[float, Frame, int]] = deque()
+        self._outbox: deque[tuple[float, bytes, int]] = deque()
+        self._received = 0  # valid frames received: the index of scripted faults
         self._out = b""
         self._t0 = time.monotonic()
         self._last_due = 0.0
@@ -225,11 +229,15 @@ class Emulator:
         if self._decoder.errors != errors:
             self.firmware.rx_error()
         for frame in frames:
+            index, self._received = self._received, self._received + 1
+            if not self._faults.incoming(index):
+                continue
             if self.cfg.mode == "lockstep":
-                self._emit(to_wire(self.device.process(frame, self.device.time), frame.seq), now)
+                reply = self.device.process(frame, self.device.time)
+                self._emit(to_wire(reply, frame.seq), now, index)
             else:
                 self._last_due = max(self._last_due, now + self._latency())
-                self._inbox.append((self._last_due, frame))
+                self._inbox.append((self._last_due, frame, index))
 
     def _latency(self) -> float:
         fx = self.effects
@@ -241,20 +249,29 @@ class Emulator:
             self.device.check_wall_watchdog(now, self.cfg.lockstep_wall_timeout_ms / 1000)
             return
         while self._inbox and self._inbox[0][0] <= now:
-            due, frame = self._inbox.popleft()
+            due, frame, index = self._inbox.popleft()
             self._last_due = max(self._last_due, due + self._latency())
             reply = self.device.process(frame, max(due - self._t0, self.plant.time))
-            self._outbox.append((self._last_due, to_wire(reply, frame.seq)))
+            self._outbox.append((self._last_due, to_wire(reply, frame.seq), index))
         self.device.advance(now - self._t0)
         while self._outbox and self._outbox[0][0] <= now:
-            self._emit(self._outbox.popleft()[1], now)
+            _, wire, index = self._outbox.popleft()
+            self._emit(wire, now, index)
 
-    def _emit(self, wire: bytes, now: float) -> None:
+    @property
+    def faults(self) -> Faults:
+        """The fault injector; add frame indices to ``faults.lose`` / ``faults.corrupt``."""
+        return self._faults
+
+    def _emit(self, wire: bytes, now: float, index: int) -> None:
         if self.cfg.silent_after is not None and now - self._t0 >= self.cfg.silent_after:
             return
-        sent = self._faults.outgoing(wire)
+        sent = self._faults.outgoing(wire, index)
         if sent is not None:
             self._counts["frames_out"] += 1
+            sent = b"\x00" + sent  # a delimiter before every frame (PROTOCOL.md §2)
+            if self.cfg.host_baud is not None:  # what a host at the wrong baud rate receives
+                sent = rebaud(sent, self.cfg.baud / self.cfg.host_baud)
             self._out += sent
 
     def _flush(self) -> None:

@@ -101,6 +101,8 @@ static size_t command(device_t *d, uint8_t seq, const uint8_t *p, size_t len, ui
             return error(seq, PROTO_E_BAD_VALUE, "COMMAND value not finite", out);
         }
     }
+    if ((d->flags & PROTO_F_CMD_VALID) && seq == d->cmd_seq)
+        return state(d, seq, now_us, out);  /* a resend of the command in effect: not again */
     if (d->flags & PROTO_F_ENABLED) {
         for (i = 0; i < DEV_N_ACTIONS; i++) {
             const proto_joint_info_t *j = &JOINTS[ACTION_JOINT[i]];
@@ -137,11 +139,17 @@ static size_t enable(device_t *d, uint8_t seq, uint32_t now_us, uint8_t *out)
 
 static size_t reset(device_t *d, uint8_t seq, const uint8_t *p, size_t len, uint8_t *out)
 {
-    if (len == 0 || p[0] > PROTO_RESET_STATE)
+    uint8_t i;
+    if (len == 0)
+        return error(seq, PROTO_E_BAD_LENGTH, "RESET needs a mode byte", out);
+    if (p[0] > PROTO_RESET_STATE)
         return error(seq, PROTO_E_BAD_VALUE, "RESET mode must be 0 or 1", out);
     if (p[0] == PROTO_RESET_STATE) {
         if (len != 1 + 8 * DEV_N_JOINTS)
             return error(seq, PROTO_E_BAD_LENGTH, "RESET STATE needs 1+8n bytes", out);
+        for (i = 0; i < 2 * DEV_N_JOINTS; i++)
+            if (!isfinite(proto_get_f32(p + 1 + 4 * i)))
+                return error(seq, PROTO_E_BAD_VALUE, "RESET state not finite", out);
         return nack(PROTO_RESET, seq, PROTO_E_UNSUPPORTED, "hardware cannot set a state", out);
     }
     if (len != 1)

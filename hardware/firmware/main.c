@@ -212,6 +212,7 @@ static void sample(device_t *d, uint32_t now_us, uint32_t *last_us)
     *last_us = now_us;
 }
 
+static const uint8_t DELIMITER = 0;
 static device_t dev;
 static proto_rx_t rx;
 static uint8_t wire[PROTO_MAX_WIRE];
@@ -239,6 +240,7 @@ int main(void)
                 read_positions(&dev);
                 n = device_handle(&dev, rx.type, rx.seq, rx.payload, rx.payload_len, now, wire);
                 motor_apply(&dev);
+                uart_write(&DELIMITER, 1);  /* 0x00 before every frame: cuts off line noise */
                 uart_write(wire, n);
             } else if (r != PROTO_RX_NONE) {
                 device_rx_error(&dev);

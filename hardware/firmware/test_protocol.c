@@ -195,7 +195,7 @@ static uint16_t state_flags(void) { return proto_get_u16(reply.payload + 5); }
 
 static void test_device(void)
 {
-    uint8_t p[16];
+    uint8_t p[1 + 8 * DEV_N_JOINTS];
     const struct frame_vec *v;
     device_init(&dev);
     CHECK(request(PROTO_ENABLE, 3, NULL, 0, 0) && reply.type == PROTO_NACK &&
@@ -212,6 +212,10 @@ static void test_device(void)
           reply.plen == 29 && reply.payload[4] == 7 && proto_get_u32(reply.payload) == 2000 &&
           state_flags() == (PROTO_F_ENABLED | PROTO_F_CMD_VALID) && dev.output[0] == 1.5f,
           "COMMAND applied");
+    proto_put_f32(p, 2.5f);
+    CHECK(request(PROTO_COMMAND, 7, p, 4, 2500) && reply.type == PROTO_STATE &&
+          reply.payload[4] == 7 && dev.output[0] == 1.5f && dev.last_cmd_us == 2000,
+          "COMMAND resent with the seq in effect: answered, not applied again");
     proto_put_f32(p, 9.0f);
     CHECK(request(PROTO_COMMAND, 8, p, 4, 3000) && dev.output[0] == 5.0f &&
           (state_flags() & PROTO_F_SATURATED), "COMMAND clipped to +5 V");
@@ -266,6 +270,15 @@ static void test_device(void)
     p[0] = PROTO_RESET_STATE;
     CHECK(request(PROTO_RESET, 21, p, 17, 300009) && reply.type == PROTO_NACK &&
           proto_get_u16(reply.payload + 1) == PROTO_E_UNSUPPORTED, "RESET STATE unsupported");
+    CHECK(request(PROTO_RESET, 21, p, 0, 300009) && reply.type == PROTO_ERROR &&
+          proto_get_u16(reply.payload) == PROTO_E_BAD_LENGTH, "RESET empty -> ERROR BAD_LENGTH");
+    proto_put_f32(p + 5, NAN);
+    CHECK(request(PROTO_RESET, 21, p, 17, 300009) && reply.type == PROTO_ERROR &&
+          proto_get_u16(reply.payload) == PROTO_E_BAD_VALUE, "RESET STATE NaN -> ERROR");
+    p[0] = 2;
+    CHECK(request(PROTO_RESET, 21, p, 1, 300009) && reply.type == PROTO_ERROR &&
+          proto_get_u16(reply.payload) == PROTO_E_BAD_VALUE, "RESET mode 2 -> ERROR BAD_VALUE");
+    memset(p, 0, sizeof p);
     dev.fault_input = 1;
     device_tick(&dev, 300010);
     CHECK((dev.flags & PROTO_F_FAULT) && request(PROTO_ENABLE, 22, NULL, 0, 300011) &&

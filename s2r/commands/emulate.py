@@ -54,7 +54,21 @@ def emulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def truth_differences(emu: Emulator) -> list[str]:
+    """The parameters whose hidden true value differs from the robot's nominal model.
+
+    ``s2r emulate`` and ``s2r demo`` both count these, by value: a heavier pendulum
+    also changes its inertias, which count too.
+    """
+    from s2r.compare import differing_parameters
+    from s2r.sim import SimRobot
+
+    with SimRobot(emu.cfg.robot) as robot:
+        nominal = robot.params.nominal()
+    return differing_parameters(emu.truth, nominal)
+
+
 def _truth_line(emu: Emulator) -> str:
     source = emu.plant.source
-    n = len(emu.plant.truth_params)
+    n = len(truth_differences(emu))
     return f"{source} ({n} parameters differ from nominal)" if n else source

@@ -2,15 +2,20 @@
 
 Defaults live in ``configs/hardware/serial.yaml`` (shared link keys at the top, each
 command's own under ``record:`` / ``deploy:``); ``key=value`` overrides are flat.
+The work is done by library calls (:func:`hardware.session.record`,
+:func:`hardware.session.deploy`); these commands map their configs and print.
 A bad port, a handshake mismatch, a silent device or a safety stop is one line and a
-non-zero exit (DeviceError 3, SafetyStop 4); the log written so far stays readable and
-its ``# end`` line says why it stopped.
+non-zero exit (DeviceError 3, SafetyStop 4, TimingError 5 when ``max_overrun_fraction``
+is set and exceeded); the log written so far stays readable and its ``# end`` line says
+why it stopped. Ctrl-C exits 130, SIGTERM 143 and SIGHUP 129 (128 + the signal number),
+each after the actuators are disabled (the device acknowledges the DISABLE) and the
+log's ``# end`` line says ``interrupted: ...``. More than 5 % of the control periods
+overrun prints a warning on stderr (the timing summary is in every ``# end`` line).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,13 +39,15 @@ class SerialConfig:
     retry_window: int = setting(100, "exchanges the retry budget counts over", ge=1)
     retry_budget: int = setting(10, "most retries in the window before 'link unreliable'",
                                 ge=0)
-    watchdog_ms: int | None = setting(None, "SET_WATCHDOG timeout in ms; null: keep the "
-                                      "device's", ge=1, le=60000)
+    watchdog_ms: int | None = setting(None, "device watchdog the host sets (SET_WATCHDOG, read "
+                                      "back); null: 100 ms", ge=1, le=60000)
     reply_wait: float | None = setting(None, "null: wait for each reply; a fraction of the "
                                        "period: pipelined", gt=0, le=1)
     paced: bool = setting(True, "tick at the control rate; false: as fast as the device answers")
     rate: float | None = setting(None, "control rate in Hz; null: the robot's", gt=0)
     source: str = setting("auto", "log source", choices=("auto", "hardware", "emulator"))
+    max_overrun_fraction: float | None = setting(None, "fail (exit 5) when more control periods "
+                                                 "overran; null: warn above 5 %", ge=0, le=1)
 
 
 @dataclass
@@ -117,143 +124,39 @@ def load_config(schema: type[Any], section: str, args: argparse.Namespace) -> An
     return cfg
 
 
-def _spec(robot: str, rate: float | None) -> Any:
-    from hardware.serial_robot import spec_from_description
-    from s2r.sim import load_robot_description
+def _report(session: Any, cfg: SerialConfig) -> None:
+    """Print the link counters; poor timing goes to stderr, loudly (unless the user chose
+    a ``max_overrun_fraction``, which the run then met)."""
+    import sys
 
-    spec = spec_from_description(load_robot_description(robot))
-    return dataclasses.replace(spec, control_rate=rate) if rate else spec
+    from hardware.session import link_line
+    from s2r.runner import timing_warning
 
-
-def _open(cfg: SerialConfig, spec: Any) -> Any:
-    from hardware.serial_robot import SerialRobot
-
-    return SerialRobot(spec, cfg.port, baud=cfg.baud, reply_timeout=cfg.reply_timeout,
-                       max_retries=cfg.max_retries, retry_window=cfg.retry_window,
-                       retry_budget=cfg.retry_budget, handshake_timeout=cfg.handshake_timeout,
-                       watchdog_ms=cfg.watchdog_ms, low_latency=cfg.low_latency,
-                       reply_wait=cfg.reply_wait)
-
-
-def _meta(cfg: SerialConfig, serial: Any, policy: str | None, **extra: Any) -> Any:
-    from s2r.rollout import log_meta
-
-    source = cfg.source if cfg.source != "auto" else \
-        ("emulator" if serial.is_emulator else "hardware")
-    meta = log_meta(serial.spec, source, policy=policy, port=cfg.port, baud=cfg.baud,
-                    low_latency=serial.link.low_latency, reply_wait=cfg.reply_wait, **extra)
-    meta.protocol_version = serial.device_info.protocol_version
-    meta.firmware_version = serial.device_info.firmware
-    return meta
+    print(link_line(session.link))
+    for r in session.episodes if cfg.max_overrun_fraction is None else ():
+        poor = timing_warning(r.timing)
+        if poor is not None:
+            where = f" in episode {r.index}" if len(session.episodes) > 1 else ""
+            print(f"s2r: warning: poor timing{where}: {poor}; rows came late or irregularly "
+                  "(a loaded machine?), which biases system identification; "
+                  "max_overrun_fraction= makes this an error", file=sys.stderr)
 
 
-def _writer(out: str, meta: Any, extra: tuple[str, ...], robot: Any) -> Any:
-    """The log writer; if the file cannot be created, close the robot and say why."""
-    from s2r.errors import ConfigError
-    from s2r.logs import LogWriter
-
-    try:
-        return LogWriter(out, meta, extra_columns=extra)
-    except OSError as err:
-        robot.close()
-        raise ConfigError(f"cannot write the log: {err.strerror}", where=out) from None
-    except BaseException:
-        robot.close()
-        raise
-
-
-def _task_class(task: str) -> tuple[Any, Any]:
-    from s2r.tasks import TASKS
-    from s2r.tasks.config import load_task_config
-
-    tcfg, _ = load_task_config(task)
-    return tcfg, TASKS[tcfg.task][1]
-
-
-def _timing(timing: dict[str, float], rate: float | None) -> str:
-    ms = {k: v * 1e3 for k, v in timing.items() if k.startswith(("period", "rtt", "late"))}
-    target = f" (target {rate:g})" if rate else " (unpaced)"
-    return (f"{timing['rate']:.1f} Hz{target}; period error p50 {ms['period_error_p50']:.3f} "
-            f"p99 {ms['period_error_p99']:.3f} max {ms['period_error_max']:.3f} ms; overruns "
-            f"{timing['overruns']:g}; round trip p50 {ms['rtt_p50']:.3f} p99 "
-            f"{ms['rtt_p99']:.3f} ms")
-
-
-def _link(stats: Any) -> str:
-    return (f"link: {stats.frames_sent} frames sent, {stats.frames_received} received, "
-            f"{stats.crc_errors + stats.framing_errors} bad frames, {stats.retries} retries, "
-            f"{stats.timeouts} timeouts, {stats.late_replies} late replies")
-
-
-def _policy(name: str | None, task: str, spec: Any, seed: int) -> tuple[Any, Any]:
-    """Load a policy for a task (before any port is opened: fail fast); (policy, task class)."""
-    from s2r.policy import load_policy
-
-    tcfg, cls = _task_class(task)
-    pol = load_policy(name or "scripted:sine", task=tcfg.task, obs_dim=cls.obs_dim,
-                      act_dim=spec.n_actions, rate=spec.control_rate, seed=seed)
-    return pol, cls
-
-
-def _excitation(cfg: RecordConfig, spec: Any) -> Any:
-    """The excitation signal of a record config (not ``policy``)."""
-    import numpy as np
-
-    from hardware import excitation as ex
-    from s2r.errors import ConfigError
-
-    rate, T = spec.control_rate, cfg.duration
-    if not 0 < cfg.f0 <= cfg.f1:
-        raise ConfigError(f"need 0 < f0 <= f1, got f0={cfg.f0}, f1={cfg.f1}", where="<config>")
-    if cfg.excitation == "chirp":
-        wave: Any = ex.Chirp(cfg.f0, cfg.f1, T, cfg.chirp)
-    elif cfg.excitation == "prbs":
-        bit = cfg.bit_period or max(1, round(0.44 / cfg.f1 * rate)) / rate
-        wave = ex.PRBS(bit, cfg.seed, min_period=min(T, 1.0 / cfg.f0))
-    elif cfg.excitation == "multisine":
-        freqs = cfg.frequencies or np.geomspace(cfg.f0, cfg.f1, cfg.n_frequencies)
-        snapped = np.unique(np.maximum(np.round(np.asarray(freqs) * T), 1) / T)  # periodic in T
-        wave = ex.Multisine(snapped, np.arange(round(T * rate)) / rate, cfg.seed)
-    else:
-        raise ConfigError(f"excitation: unknown {cfg.excitation!r} (chirp, prbs, multisine, "
-                          "policy)", where="<config>")
-    return ex.Excitation(wave, spec, cfg.amplitude, cfg.offset, cfg.kp, cfg.kd)
+def _paced_rate(timing: dict[str, float]) -> float | None:
+    target = timing.get("target_rate", float("nan"))
+    return target if target == target else None  # NaN: unpaced
 
 
 @command("record", "excite a robot over a serial port and log it (for system identification)",
          _overrides, settings=RecordConfig, defaults="configs/hardware/serial.yaml")
 def record(args: argparse.Namespace) -> int:
-    from hardware.excitation import PolicyExcitation
-    from hardware.runner import EXTRA_COLUMNS, run_signal
-    from hardware.safety import GuardedRobot
-    from s2r.errors import ConfigError
+    from hardware.session import record as record_session
+    from s2r.runner import timing_line
 
     cfg: RecordConfig = load_config(RecordConfig, "record", args)
-    if not cfg.duration > 0:
-        raise ConfigError(f"duration: must be > 0, got {cfg.duration}", where="<config>")
-    spec = _spec(cfg.robot, cfg.rate)
-    if cfg.excitation == "policy":
-        pol, cls = _policy(cfg.policy, cfg.task or f"{spec.name}_swingup", spec, cfg.seed)
-    else:
-        signal = _excitation(cfg, spec)
-    serial = _open(cfg, spec)
-    robot = GuardedRobot(serial)
-    if cfg.excitation == "policy":
-        signal = PolicyExcitation(pol, cls(robot), spec)
-    policy = cfg.policy if cfg.excitation == "policy" else f"excitation:{cfg.excitation}"
-    settings = {k: getattr(cfg, k) for k in ("excitation", "duration", "amplitude", "offset",
-                                             "kp", "kd", "f0", "f1", "chirp", "bit_period",
-                                             "seed")}
-    meta = _meta(cfg, serial, policy, excitation=settings)
-    steps = round(cfg.duration * spec.control_rate)
-    print(f"recording {cfg.excitation} for {cfg.duration:g} s ({steps} steps at "
-          f"{spec.control_rate:g} Hz) on {cfg.port} ({serial.device_info.firmware})")
-    with _writer(cfg.out, meta, EXTRA_COLUMNS, robot) as writer:
-        result = run_signal(robot, signal, steps=steps, writer=writer,
-                            rate=spec.control_rate if cfg.paced else None,
-                            episode_meta={"excitation": cfg.excitation, "seed": cfg.seed})
-    print("timing: " + _timing(result.timing, spec.control_rate if cfg.paced else None))
-    print(_link(serial.stats))
+    session = record_session(cfg, say=print)
+    print("timing: " + timing_line(session.episodes[0].timing, session.rate))
+    _report(session, cfg)
     print(f"log written to {cfg.out}")
     return 0
 
@@ -261,37 +164,17 @@ def record(args: argparse.Namespace) -> int:
 @command("deploy", "run a policy on a robot over a serial port through its task, and log it",
          _overrides, settings=DeployConfig, defaults="configs/hardware/serial.yaml")
 def deploy(args: argparse.Namespace) -> int:
-    from hardware.runner import EXTRA_COLUMNS, RunResult, run_task
-    from hardware.safety import GuardedRobot
-    from s2r.errors import ConfigError
+    from hardware.session import deploy as deploy_session
+    from s2r.runner import RunResult, timing_line
 
     cfg: DeployConfig = load_config(DeployConfig, "deploy", args)
-    if cfg.episodes <= 0:
-        raise ConfigError(f"episodes: must be > 0, got {cfg.episodes}", where="<config>")
-    tcfg, cls = _task_class(cfg.task)
-    spec = _spec(tcfg.robot or cls.default_robot, cfg.rate)
-    policy, _ = _policy(cfg.policy, cfg.task, spec, cfg.seed)
-    serial = _open(cfg, spec)
-    robot = GuardedRobot(serial)
-    try:
-        env = cls(robot, max_steps=cfg.max_steps or tcfg.max_steps)
-    except BaseException:
-        robot.close()
-        raise
-    meta = _meta(cfg, serial, policy.name, task=cfg.task)
-    rate = spec.control_rate if cfg.paced else None
 
     def show(r: RunResult) -> None:
         print(f"episode {r.index}: return {r.ret:9.3f}  steps {r.steps:4d}  ({r.reason})")
-        print("  timing: " + _timing(r.timing, rate))
+        print("  timing: " + timing_line(r.timing, _paced_rate(r.timing)))
 
-    print(f"deploying {policy.name} on {cfg.task} for {cfg.episodes} episodes on {cfg.port} "
-          f"({serial.device_info.firmware})")
-    with _writer(cfg.out, meta, ("reward", *EXTRA_COLUMNS), robot) as writer:
-        results = run_task(env, policy, episodes=cfg.episodes, seed=cfg.seed, rate=rate,
-                           writer=writer, settle=cfg.settle, on_episode=show)
-    print(_link(serial.stats))
-    print(f"mean return {sum(r.ret for r in results) / len(results):.3f} over {len(results)} "
-          "episodes")
+    session = deploy_session(cfg, say=print, on_episode=show)
+    _report(session, cfg)
+    print(f"mean return {session.mean_return:.3f} over {len(session.episodes)} episodes")
     print(f"log written to {cfg.out}")
     return 0

@@ -5,8 +5,20 @@ distribution. Because a task only talks to the robot interface, the same
 task runs on :class:`~s2r.sim.SimRobot` and on ``hardware.SerialRobot``.
 
 Actions are normalised to [-1, 1] and mapped linearly onto the actuator
-command range (volts, newtons, ...); ``info["applied_action"]`` holds the
-command actually applied, in physical units.
+command range (volts, newtons, ...), then pass the robot's safety layer
+(:class:`~s2r.safety.SafetyGuard`: clipping and the ``max_action_delta`` rate
+limit of its :class:`~s2r.robot.SafetyLimits`), in simulation exactly as on
+hardware; ``info["applied_action"]`` holds the command actually applied, in
+physical units. A measurement outside the position or velocity guards ends the
+episode (``terminated``, ``info["safety_stop"]`` says why), as the e-stop
+would on hardware.
+
+>>> from s2r.tasks import FurutaSwingup
+>>> env = FurutaSwingup()                       # max_action_delta: 2 V per step
+>>> _ = env.reset(seed=0)
+>>> [float(env.step([1.0])[4]["applied_action"][0]) for _ in range(4)]
+[2.0, 4.0, 5.0, 5.0]
+>>> env.close()
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from s2r.robot import Observation, Robot
+from s2r.safety import SafetyGuard
 from s2r.sim.sim_robot import SimRobot
 
 
@@ -40,6 +53,9 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         max_steps: episode length before truncation.
         params: parameter values to set on a new SimRobot.
         render_mode: ``"rgb_array"`` renders with PyBullet's CPU renderer.
+
+    ``guard`` is the task's :class:`~s2r.safety.SafetyGuard`: that of a
+    :class:`~s2r.safety.GuardedRobot` (hardware) or a new one from the robot's spec.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # noqa: RUF012
@@ -66,6 +82,8 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         self.metadata = {**self.metadata, "render_fps": self.spec_robot.control_rate}
         self._steps = 0
         self.last_observation: Observation | None = None
+        guard = getattr(self.robot, "guard", None)
+        self.guard = guard if isinstance(guard, SafetyGuard) else SafetyGuard(self.spec_robot)
 
     # ----------------------------------------------------------- to override
     def initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -99,19 +117,26 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         else:
             q, qd = self.initial_state(self.np_random)
         obs = self.robot.reset(q, qd)
+        self.guard.reset()  # a reset robot holds a zero command
         self._steps = 0
         self.last_observation = obs
         return self.observation(obs), {"t": obs.t, "q": obs.q, "qd": obs.qd}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
                                                 dict[str, Any]]:
-        applied = self.robot.act(self.to_command(action))
+        # the same filter as on hardware (a GuardedRobot shares this guard: filtering twice
+        # with one guard changes nothing)
+        applied = self.robot.act(self.guard.filter(self.to_command(action)))
+        self.guard.previous = applied
         obs = self.robot.observe()
         self.last_observation = obs
         self._steps += 1
-        terminated = self.terminated(obs)
+        stop = self.guard.violation(obs)
+        terminated = stop is not None or self.terminated(obs)
         truncated = self._steps >= self.max_steps
         info = {"applied_action": applied, "t": obs.t, "q": obs.q, "qd": obs.qd}
+        if stop is not None:
+            info["safety_stop"] = stop
         return self.observation(obs), self.reward(obs, applied), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:  # type: ignore[override]

@@ -8,6 +8,7 @@ time advances by one control period per applied COMMAND (lockstep).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import select
@@ -133,8 +134,10 @@ class FakeDevice:
         self.received.append(name)
         if isinstance(msg, m.Hello):
             self.handshaken, self.flags = True, F(0)
-            return self.info
+            return dataclasses.replace(self.info, watchdog_ms=self.watchdog_ms)
         if isinstance(msg, m.Command):
+            if self.flags & F.CMD_VALID and frame.seq == self.cmd_seq:  # type: ignore[attr-defined]
+                return self._state()  # a resend of the command in effect: not applied again
             if self.flags & F.ENABLED:
                 self.applied.append(msg.actions)
                 self.cmd_seq = frame.seq  # type: ignore[attr-defined]

@@ -262,3 +262,20 @@ def test_protocol_md_worked_example() -> None:
     assert raw[2:-2].hex() == example["payload"] and raw[:2] == bytes((0x82, 7))
     assert cobs_encode(raw) + b"\x00" == wire
     assert len(wire) == 35 and len(raw) - 4 == 29
+
+
+# ------------------------------------------------------------------ delimiter before every frame
+def test_a_leading_delimiter_keeps_line_noise_off_the_next_frame() -> None:
+    noise, wire = b"\x13\x37", encode_frame(0x83, 9, b"\x05")
+    undelimited = FrameDecoder()
+    assert undelimited.feed(noise + wire) == []  # the noise became part of the frame
+    dec = FrameDecoder()
+    assert dec.feed(noise + b"\x00" + wire) == [Frame(0x83, 9, b"\x05")]
+    assert (dec.framing_errors, dec.crc_errors, dec.frames) == (1, 0, 1)  # only the noise lost
+
+
+def test_empty_frames_are_idle_bytes_not_errors() -> None:
+    dec = FrameDecoder()
+    wire = encode_frame(0x83, 1, b"\x05")
+    assert dec.feed(b"\x00" * 5 + wire + b"\x00\x00" + wire) == [Frame(0x83, 1, b"\x05")] * 2
+    assert dec.errors == 0 and dec.frames == 2

@@ -186,7 +186,7 @@ def test_reset_to_a_state_and_home(make: Make) -> None:
     assert p.request(Reset()) == Ack(Reset.TYPE)
     assert p.request(StateRequest()).positions == (0.0, 0.0)
     bad = p.request(Reset(ResetMode.STATE, (0.5,), (0.0,)))
-    assert isinstance(bad, Nack) and bad.code == ErrorCode.BAD_LENGTH
+    assert isinstance(bad, ErrorMsg) and bad.code == ErrorCode.BAD_LENGTH  # undecodable
 
 
 def test_lockstep_watchdog_trips_on_a_silent_host_and_the_arm_coasts(make: Make) -> None:

@@ -226,12 +226,13 @@ def test_limits_latch_and_refuse_enable() -> None:
 
 def test_reset_home_state_and_bad_resets() -> None:
     dev = Dev()
-    assert nack(dev.send(MsgType.RESET), ErrorCode.BAD_LENGTH)
-    assert nack(dev.send(MsgType.RESET, b"\x02"), ErrorCode.BAD_VALUE)
-    assert nack(dev.send(MsgType.RESET, b"\x00\x00"), ErrorCode.BAD_LENGTH)
-    assert nack(dev.send(MsgType.RESET, b"\x01" + bytes(8)), ErrorCode.BAD_LENGTH)
+    # a RESET that does not decode gets ERROR, like any undecodable request
+    assert error(dev.send(MsgType.RESET), ErrorCode.BAD_LENGTH)
+    assert error(dev.send(MsgType.RESET, b"\x02"), ErrorCode.BAD_VALUE)
+    assert error(dev.send(MsgType.RESET, b"\x00\x00"), ErrorCode.BAD_LENGTH)
+    assert error(dev.send(MsgType.RESET, b"\x01" + bytes(8)), ErrorCode.BAD_LENGTH)
     nan = struct.pack("<4f", 0.0, math.nan, 0.0, 0.0)
-    assert nack(dev.send(MsgType.RESET, b"\x01" + nan), ErrorCode.BAD_VALUE)
+    assert error(dev.send(MsgType.RESET, b"\x01" + nan), ErrorCode.BAD_VALUE)
     assert dev.states == [] and dev.homed == 0
     good = struct.pack("<4f", 0.5, 3.0, 0.0, -1.0)
     assert dev.send(MsgType.RESET, b"\x01" + good) == Ack(MsgType.RESET)
@@ -254,3 +255,16 @@ def test_rx_error_is_reported_once_and_bad_measurements_are_a_fault() -> None:
 @pytest.mark.parametrize("now_us", [2**32 - 5, 2**32 + 7])
 def test_state_time_wraps_at_32_bits(now_us: int) -> None:
     assert Dev().fw.state(now_us).t_us == now_us % 2**32
+
+
+def test_a_command_resent_under_the_seq_in_effect_is_answered_not_applied() -> None:
+    dev = Dev()
+    dev.ready()
+    first = dev.command(1.5)
+    fed = dev.fw.last_feed_us
+    resent = dev.fw.handle(Frame(MsgType.COMMAND, dev.seq, struct.pack("<f", 4.0)),
+                           dev.now_us + 5000)
+    assert isinstance(resent, State) and resent.cmd_seq == first.cmd_seq == dev.seq
+    assert dev.fw.output == (1.5,) and dev.fw.last_feed_us == fed  # not applied, not fed
+    assert dev.fw.counters["commands_resent"] == 1 and dev.fw.counters["commands_applied"] == 1
+    assert dev.command(2.0).cmd_seq == dev.seq and dev.fw.output == (2.0,)  # a new seq applies

@@ -150,7 +150,8 @@ def test_emulator_config_defaults_match_the_yaml() -> None:
     with pytest.raises(ConfigError, match=r"unknown key 'seeds'"):
         load_emulator_config(overrides=["seeds=1"])
     for bad in (dict(mode="fast"), dict(watchdog_ms=0), dict(silent_after=-1.0),
-                dict(comm_latency=math.nan), dict(control_rate=0.0)):
+                dict(comm_latency=math.nan), dict(control_rate=0.0), dict(host_baud=0),
+                dict(set_watchdog="maybe"), dict(baud=0)):
         with pytest.raises(ConfigError):
             EmulatorConfig(**bad).check()  # type: ignore[arg-type]
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
+import conformance
 import pytest
 
 from hardware import messages as m
@@ -111,7 +112,7 @@ class SimDevice:
 
     def request(self, msg: m.Message, timeout: float = 5.0) -> m.Message:
         self.seq = (self.seq + 1) % 256
-        self.port.write(m.to_wire(msg, self.seq))
+        self.port.write(b"\x00" + m.to_wire(msg, self.seq))  # delimiter first (PROTOCOL.md §2)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             for frame in self.decoder.feed(self.port.read(max(1, self.port.in_waiting))):
@@ -247,3 +248,51 @@ def test_sim_survives_garbage_and_reports_it(sim: SimDevice) -> None:
     assert again.t_us > reply.t_us  # type: ignore[union-attr]
     err = sim.request(m.ErrorMsg(0, ""))  # a device-to-host type sent to the device
     assert err == m.ErrorMsg(m.ErrorCode.UNKNOWN_TYPE, "unknown type 0x85")
+
+
+def test_sim_delimits_every_frame_and_line_noise_costs_nothing(sim: SimDevice) -> None:
+    sim.port.write(b"\x13\x37")  # noise on the idle line, then a delimited request
+    sim.seq = (sim.seq + 1) % 256
+    sim.port.write(b"\x00" + m.to_wire(m.StateRequest(), sim.seq))
+    sim.port.timeout = 5.0
+    data = sim.port.read_until(b"\x00")
+    assert data == b"\x00"  # the firmware's delimiter before its reply
+    data = sim.port.read_until(b"\x00")
+    sim.port.timeout = 0.002
+    frames = FrameDecoder().feed(data)
+    assert [f.seq for f in frames] == [sim.seq]  # the request survived the noise
+    reply = m.parse(frames[0])
+    assert isinstance(reply, m.State) and m.StatusFlags.RX_ERROR in reply.flags  # noise seen
+
+
+def test_sim_answers_the_conformance_table(sim: SimDevice) -> None:
+    device = conformance.PortDevice(sim.port)
+    device.seq = sim.seq
+    assert conformance.run(device) == []
+    sim.seq = device.seq
+    sim.decoder = device.decoder
+
+
+def test_sim_answers_a_resent_command_without_applying_it(sim: SimDevice) -> None:
+    assert sim.request(m.Reset()) == m.Ack(m.MsgType.RESET)
+    assert sim.request(m.Enable()) == m.Ack(m.MsgType.ENABLE)
+    first = sim.request(m.Command((1.5,)))
+    assert pwm(sim)["ocr1a"] == 99  # 1.5 V
+    sim.seq -= 1  # resend under the same seq, with another value: must not be applied
+    again = sim.request(m.Command((3.0,)))
+    assert isinstance(again, m.State) and again.cmd_seq == first.cmd_seq == sim.seq  # type: ignore[union-attr]
+    assert pwm(sim)["ocr1a"] == 99
+    sim.request(m.Command((3.0,)))  # a new seq is applied
+    assert pwm(sim)["ocr1a"] == 199  # 3/12*800 - 1
+    assert sim.request(m.Disable()) == m.Ack(m.MsgType.DISABLE)
+
+
+def test_serial_robot_sets_and_reads_back_the_firmware_watchdog(sim: SimDevice) -> None:
+    from hardware.serial_robot import SerialRobot
+
+    with SerialRobot("furuta", sim.port.port, watchdog_ms=1500, reply_timeout=0.5,
+                     handshake_timeout=5.0) as robot:  # simavr is slow: a generous watchdog
+        assert robot.device_info.watchdog_ms == 1500
+    info = sim.request(m.Hello())
+    assert isinstance(info, m.DeviceInfo) and info.watchdog_ms == 1500
+    assert sim.request(m.SetWatchdog(2000)) == m.Ack(m.MsgType.SET_WATCHDOG)

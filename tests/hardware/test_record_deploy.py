@@ -207,3 +207,57 @@ def test_unwritable_log_is_one_line_and_the_port_is_released(emulator, tmp_path,
     assert "cannot write the log" in one_line_error(capsys)
     assert s2r("record", f"port={emu.port}", f"out={tmp_path / 'ok.csv'}", "duration=0.1",
                "paced=false") == 0  # the port is free again
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "s2r", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("command, sig", [("record", signal.SIGTERM), ("deploy", signal.SIGTERM),
+                                          ("record", signal.SIGHUP)])
+def test_sigterm_and_sighup_stop_like_ctrl_c(emulator, tmp_path, command, sig):
+    """Not the device watchdog: the actuators are disabled by the host (DISABLE acknowledged
+    before the process exits), the log ends, and the exit code is 128 + the signal."""
+    emu = emulator(watchdog_ms=60000)  # a missing DISABLE would leave the device enabled
+    out = tmp_path / f"{command}.s2r.csv"
+    args = (["record", "duration=60"] if command == "record" else
+            ["deploy", "policy=scripted:zero", "episodes=100", "max_steps=10000"])
+    child = spawn(*args, f"port={emu.port}", f"out={out}")
+    try:
+        wait_rows(child, out, 20)
+        assert emu.firmware.enabled
+        child.send_signal(sig)
+        _, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    name = signal.Signals(sig).name
+    assert child.returncode == 128 + sig, err
+    assert f"interrupted by {name}" in err and "Traceback" not in err
+    assert read_log(out).episode(0).end["reason"] == f"interrupted: {name}"
+    assert not emu.firmware.enabled and emu.firmware.output == (0.0,)
+    assert emu.stats["estops"] == 0 and emu.stats["watchdog_trips"] == 0
+
+
+def test_poor_timing_warns_and_max_overrun_fraction_fails(emulator, tmp_path, capsys):
+    emu = emulator()
+    # 100 kHz is out of reach for any host (each exchange is a serial round trip); the
+    # reply timeout (default: 2 periods, at least 5 ms) made generous for a loaded machine
+    args = ("record", f"port={emu.port}", "rate=100000", "duration=0.002", "reply_timeout=2")
+    assert s2r(*args, f"out={tmp_path / 'a.csv'}") == 0
+    err = capsys.readouterr().err
+    assert "warning: poor timing" in err and "control periods overran" in err
+    timing = read_log(tmp_path / "a.csv").episode(0).end["timing"]
+    assert {"overrun_fraction", "period_error_p50", "period_error_p99", "rate"} <= set(timing)
+
+    out = tmp_path / "b.csv"
+    assert s2r(*args, "max_overrun_fraction=0.05", f"out={out}") == 5
+    assert "control periods overran" in one_line_error(capsys)
+    ep = read_log(out).episode(0)
+    assert len(ep) == 200 and ep.end["reason"].startswith("timing: ")
+    assert not emu.firmware.enabled
+    assert s2r(*args, "max_overrun_fraction=2", f"out={tmp_path / 'c.csv'}") == 2
+    assert "max_overrun_fraction: must be in [0, 1]" in one_line_error(capsys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -9,13 +10,13 @@ import numpy as np
 import pytest
 
 from hardware.emulator import Emulator, EmulatorConfig
-from hardware.runner import EXTRA_COLUMNS, Pacer, end_reason, run_signal, run_task
-from hardware.safety import GuardedRobot, SafetyGuard
 from hardware.serial_robot import SerialRobot
-from s2r.errors import DeviceError, SafetyStop
+from s2r.errors import DeviceError, SafetyStop, TimingError
 from s2r.logs import LogWriter, read_log
 from s2r.robot import SafetyLimits
 from s2r.rollout import log_meta
+from s2r.runner import EXTRA_COLUMNS, Pacer, StopSignal, end_reason, run_signal, run_task
+from s2r.safety import GuardedRobot, SafetyGuard
 from s2r.tasks import FurutaSwingup
 
 
@@ -163,3 +164,24 @@ def test_end_reasons():
     assert end_reason(SafetyStop("x")) == "safety_stop: x"
     assert end_reason(DeviceError("y", where="/dev/x")) == "device_error: /dev/x: y"
     assert end_reason(KeyboardInterrupt()) == "interrupted: KeyboardInterrupt"
+    assert end_reason(StopSignal(signal.SIGHUP)) == "interrupted: SIGHUP"
+    assert end_reason(TimingError("too late")) == "timing: too late"
+
+
+def test_sim_and_emulated_hardware_apply_identical_commands(emu, robot):
+    """The same actions through the same task give the same commands in sim and on the
+    device: one safety layer (clipping, 2 V/step rate limit) in both."""
+    actions = [1.0, -1.0, 1.0, 0.9, -0.2, -1.0, 0.0, 1.0, 1.0, -0.7] * 3
+
+    def applied(env) -> list[float]:
+        env.reset(seed=0)
+        return [float(env.step(np.array([a]))[4]["applied_action"][0]) for a in actions]
+
+    sim_env = FurutaSwingup(max_steps=100)
+    hw_env = FurutaSwingup(robot, max_steps=100)
+    assert hw_env.guard is robot.guard  # the task filters with the robot's own guard
+    sim, hw = applied(sim_env), applied(hw_env)
+    sim_env.close()
+    assert sim == pytest.approx(hw, abs=1e-6)  # the device's float32 round trip
+    assert np.abs(np.diff([0.0, *sim])).max() == pytest.approx(2.0)
+    assert robot.guard.rate_limited > 0

@@ -12,13 +12,14 @@ from host_fake_device import FURUTA, FakeDevice, Faults
 
 from hardware import messages as m
 from hardware.serial_robot import SerialRobot, spec_from_description
-from s2r.errors import DeviceError, ProtocolError, RobotError, SafetyStop
+from s2r.errors import ConfigError, DeviceError, ProtocolError, RobotError, SafetyStop
 from s2r.robot import Robot
 from s2r.sim import load_robot_description
 
 # Replies come from a thread of this process: 0.5 s covers a loaded machine, and the tests
-# that expect timeouts stay short. No test asserts how long anything took.
-FAST = dict(reply_timeout=0.5, handshake_timeout=2.0)
+# that expect timeouts stay short. The host sets the fake's watchdog (default 100 ms): 2 s
+# keeps a stalled test process from tripping it. No test asserts how long anything took.
+FAST = dict(reply_timeout=0.5, handshake_timeout=2.0, watchdog_ms=2000)
 
 
 @pytest.fixture
@@ -57,8 +58,9 @@ def test_handshake_reset_act_observe(device):
         assert robot.act(np.array([-1.25])).tolist() == [-1.25]
         assert device.applied == [(5.0,), (-1.25,)]
         stats = robot.stats
-        assert stats.frames_sent == stats.frames_received == 6  # HELLO RESET ENABLE REQ 2xCMD
-        assert len(stats.rtt) == 6 and stats.retries == stats.timeouts == 0
+        # HELLO SET_WATCHDOG HELLO RESET ENABLE STATE_REQUEST 2 x COMMAND
+        assert stats.frames_sent == stats.frames_received == 8
+        assert len(stats.rtt) == 8 and stats.retries == stats.timeouts == 0
     assert device.received[-1] == "Disable"
     robot.close()  # idempotent
 
@@ -105,12 +107,12 @@ def test_port_is_exclusive(device):
 
 
 def test_lost_reply_is_recovered_without_applying_twice():
-    # frames: 0 HELLO, 1 RESET, 2 ENABLE, 3 STATE_REQUEST, 4 COMMAND (reply dropped),
-    # 5 STATE_REQUEST (shows cmd_seq of 4: applied), 6 COMMAND
-    with FakeDevice(faults=Faults(drop_reply={4})) as dev, make(dev) as robot:
+    # frames: 0 HELLO, 1 SET_WATCHDOG, 2 HELLO, 3 RESET, 4 ENABLE, 5 STATE_REQUEST,
+    # 6 COMMAND (reply dropped), 7 the same COMMAND again (same seq: answered, not applied)
+    with FakeDevice(faults=Faults(drop_reply={6})) as dev, make(dev) as robot:
         robot.reset([0.0, 0.0])
         robot.act([1.0])
-        assert dev.received[4:6] == ["Command", "StateRequest"]
+        assert dev.received[6:8] == ["Command", "Command"]
         assert robot.observe().status & m.StatusFlags.CMD_VALID
         robot.act([2.0])
         assert dev.applied == [(1.0,), (2.0,)]
@@ -118,16 +120,16 @@ def test_lost_reply_is_recovered_without_applying_twice():
 
 
 def test_lost_command_is_sent_again():
-    with FakeDevice(faults=Faults(ignore={4})) as dev, make(dev) as robot:
+    with FakeDevice(faults=Faults(ignore={6})) as dev, make(dev) as robot:
         robot.reset([0.0, 0.0])
         robot.act([1.0])
-        assert dev.received[4:6] == ["StateRequest", "Command"]
+        assert dev.received[6:] == ["Command"]  # frame 6 never arrived; 7 is the resend
         assert dev.applied == [(1.0,)]
-        assert robot.stats.retries == 2
+        assert robot.stats.retries == 1
 
 
 def test_corrupted_reply_is_counted_and_retried_at_once():
-    with FakeDevice(faults=Faults(corrupt_reply={4, 6})) as dev, \
+    with FakeDevice(faults=Faults(corrupt_reply={6, 8})) as dev, \
             make(dev, reply_timeout=5.0) as robot:
         robot.reset([0.0, 0.0])
         robot.act([1.0])
@@ -139,7 +141,7 @@ def test_corrupted_reply_is_counted_and_retried_at_once():
 
 
 def test_retry_budget_then_clear_stop():
-    drops = set(range(4, 200, 2))  # every COMMAND reply lost
+    drops = set(range(6, 200, 2))  # every COMMAND's first reply lost
     with FakeDevice(faults=Faults(drop_reply=drops)) as dev, \
             make(dev, retry_budget=5, retry_window=50) as robot:
         robot.reset([0.0, 0.0])
@@ -149,7 +151,7 @@ def test_retry_budget_then_clear_stop():
 
 
 def test_silent_device_mid_episode():
-    with FakeDevice(faults=Faults(silent_after=8)) as dev, make(dev) as robot:
+    with FakeDevice(faults=Faults(silent_after=10)) as dev, make(dev) as robot:
         robot.reset([0.0, 0.0])
         with pytest.raises(DeviceError, match=r"COMMAND after 3 attempts .* control periods: "
                                               r"device silent or unplugged") as err:
@@ -160,7 +162,7 @@ def test_silent_device_mid_episode():
 
 
 def test_unplugged_device_mid_episode():
-    with FakeDevice(faults=Faults(hang_up_after=7)) as dev, make(dev) as robot:
+    with FakeDevice(faults=Faults(hang_up_after=9)) as dev, make(dev) as robot:
         robot.reset([0.0, 0.0])
         with pytest.raises(DeviceError, match="disconnected|silent"):
             for _ in range(10):
@@ -169,10 +171,10 @@ def test_unplugged_device_mid_episode():
 
 
 def test_watchdog_trip_is_a_safety_stop(device):
-    with make(device) as robot:
+    with make(device, watchdog_ms=500) as robot:
         robot.reset([0.0, 0.0])
         robot.act([0.1])
-        time.sleep(1.2)  # longer than the fake's 1000 ms watchdog
+        time.sleep(1.2)  # longer than the 500 ms watchdog
         with pytest.raises(SafetyStop, match="watchdog tripped"):
             robot.act([0.1])
         assert robot.observe().status & m.StatusFlags.WATCHDOG_TRIPPED
@@ -199,11 +201,18 @@ def test_estop_latches_and_enable_refused_while_input_asserted(device):
             robot.reset([0.0, 0.0])
 
 
-def test_set_watchdog_and_its_nack(device):
-    with make(device, watchdog_ms=250):
-        assert device.watchdog_ms == 250
-    with pytest.raises(DeviceError, match="refused SET_WATCHDOG"):
+def test_set_watchdog_is_read_back(device):
+    with make(device, watchdog_ms=250) as robot:
+        assert device.watchdog_ms == robot.device_info.watchdog_ms == 250
+        assert device.received[:3] == ["Hello", "SetWatchdog", "Hello"]
+    with pytest.raises(ConfigError, match="watchdog_ms: must be 1..60000, got 0"):
         make(device, watchdog_ms=0)
+
+
+def test_default_watchdog_is_100_ms(device):
+    assert device.watchdog_ms == 300  # the fake powers up with 300 ms
+    with SerialRobot("furuta", device.port, reply_timeout=0.2, handshake_timeout=1.0) as robot:
+        assert device.watchdog_ms == robot.device_info.watchdog_ms == 100
 
 
 def test_home_reset_fallback_when_state_reset_unsupported():

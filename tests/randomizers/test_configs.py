@@ -30,7 +30,8 @@ def test_config_loads_binds_and_runs(name, task):
     env = RandomizedEnv(task(), randomizers, seed=0)
     for _ in range(2):
         obs, info = env.reset()
-        assert set(info["randomization"]) == {r.name for r in randomizers} | {"_episode_seed"}
+        assert set(info["randomization"]) == {r.name for r in randomizers} | {"_episode_seed",
+                                                                             "_initial_state"}
         for _ in range(50):
             obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
             assert np.all(np.isfinite(obs)) and np.isfinite(reward)

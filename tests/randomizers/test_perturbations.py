@@ -22,7 +22,7 @@ def sled_env(envs, seed=0, **push):
 
 
 def velocity_after(env, seconds, options=None):
-    env.reset(seed=0, options=options)
+    env.reset(options=options)
     qd = []
     for _ in range(round(seconds / env.ctx.control_period)):
         qd.append(env.step(np.zeros(1))[4]["qd"][0])

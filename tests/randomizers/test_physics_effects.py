@@ -113,7 +113,8 @@ def test_coulomb_friction_makes_the_pendulum_stick():
 
 def arm_velocity_after_one_step(entries) -> float:
     env = wrapped(FurutaSwingup, entries)
-    _, q, info = run(env, [0.0, 0.0], seconds=0.01, action=1.0)  # 5 V for one 10 ms step
+    # action 1 (5 V) for one 10 ms step: 2 V applied after the 2 V/step rate limit
+    _, q, info = run(env, [0.0, 0.0], seconds=0.01, action=1.0)
     env.close()
     return float(info["qd"][0])
 
@@ -121,7 +122,8 @@ def arm_velocity_after_one_step(entries) -> float:
 @pytest.mark.parametrize("entry, ratio", [
     ({"type": "actuator", "params": "motor.arm.torque_constant", "distribution": 1.5}, 1.5),
     ({"type": "actuator", "params": "motor.arm.resistance", "distribution": 2.0}, 0.5),
-    ({"type": "motor_strength", "params": "motor.arm.voltage_limit", "distribution": 0.5}, 0.5),
+    # a 1.5 V limit (0.3 x 5 V) cuts the 2 V command to 3/4
+    ({"type": "motor_strength", "params": "motor.arm.voltage_limit", "distribution": 0.3}, 0.75),
 ])
 def test_motor_constants_change_the_arm_acceleration_for_the_same_voltage(entry, ratio):
     nominal = arm_velocity_after_one_step([])

@@ -57,7 +57,7 @@ def test_mass_keeps_the_radii_of_gyration(cube_env):
 
 
 def slide_distance(env, **reset):
-    env.reset(seed=0, options={"velocity": 2.0})
+    env.reset(options={"velocity": 2.0})
     for _ in range(120):  # 2 s: long enough to stop
         obs = env.step(np.zeros(1))[0]
     return obs[0]
@@ -83,7 +83,7 @@ def test_friction_randomization_changes_how_far_the_cube_slides(cube_env):
 
 def bounce_apex(env, height=0.55):
     """Height of the first bounce above the resting height (0.05 m)."""
-    env.reset(seed=0, options={"height": height})
+    env.reset(options={"height": height})
     zs, vz = [], []
     for _ in range(90):
         obs = env.step(np.zeros(1))[0]
@@ -112,7 +112,7 @@ def test_restitution_randomization_changes_the_bounce(cube_env):
 def test_gravity_and_timestep_act_on_the_foreign_client(cube_env):
     env = randomized(cube_env, [{"type": "gravity", "distribution": 1.3},
                                 {"type": "timestep", "distribution": 0.5}])
-    env.reset(seed=0, options={"height": 1.0})
+    env.reset(options={"height": 1.0})
     obs = env.step(np.zeros(1))[0]  # 4 physics steps of 1/480 s
     # free fall; PyBullet's default linear damping (0.04/s) takes 3e-4 of it in 4 steps
     assert obs[5] == pytest.approx(-1.3 * G * 4 / 480, rel=5e-4)
@@ -122,7 +122,7 @@ def test_gravity_and_timestep_act_on_the_foreign_client(cube_env):
 def test_sensing_noise_changes_the_foreign_observation(cube_env):
     env = randomized(cube_env, [{"type": "observation_noise", "amplitude": 0.01,
                                  "indices": [0, 1, 2]}])
-    obs, _ = env.reset(seed=0, options={"velocity": 1.0})
+    obs, _ = env.reset(options={"velocity": 1.0})
     raw = cube_env._obs()
     assert np.all(obs[:3] != raw[:3]) and np.all(np.abs(obs[:3] - raw[:3]) < 0.06)
     np.testing.assert_array_equal(obs[3:], raw[3:])

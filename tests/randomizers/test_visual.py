@@ -158,7 +158,7 @@ def test_link_color_hsv_draws_differ_per_episode() -> None:
     env = make([{"type": "link_color", "links": ["cart"]}])
     means = []
     for _ in range(3):
-        image, _ = env.reset(seed=0)
+        image, _ = env.reset()
         means.append(image[links(cam(env)) == 0].astype(float).mean(axis=0))
     assert np.abs(means[0] - means[1]).max() > 5 and np.abs(means[1] - means[2]).max() > 5
     env.close()
@@ -261,7 +261,7 @@ def test_image_noise_has_the_configured_std_and_changes_every_step() -> None:
 
 # --------------------------------------------------------- determinism and replay
 def run(env: RandomizedEnv, steps: int = 3) -> list[np.ndarray]:
-    image, _ = env.reset(seed=3)
+    image, _ = env.reset()
     images = [image]
     for _ in range(steps):
         images.append(env.step(np.full(1, 0.5, dtype=np.float32))[0])
@@ -282,7 +282,7 @@ def test_a_replayed_record_reproduces_the_images() -> None:
     first = run(env)
     record = json.loads(json.dumps(env.last_record))  # records are JSON
     run(env)  # another episode, other values
-    image, _ = env.reset(seed=3, options={"randomization": record})
+    image, _ = env.reset(options={"randomization": record})
     replay = [image] + [env.step(np.full(1, 0.5, dtype=np.float32))[0] for _ in range(3)]
     assert all(np.array_equal(x, y) for x, y in zip(first, replay))
     env.close()

@@ -109,3 +109,19 @@ def test_rollout_writes_a_readable_log(tmp_path, capsys):
     assert len(log.episodes) == 2 and len(log.episodes[0].frame) == 20
     assert log.meta.units["u.hinge"] == "N*m"
     assert log.meta.params["link.pole.mass"] == 1.0
+
+
+def test_unknown_key_with_several_close_names_gets_a_hint_not_a_crash():
+    from dataclasses import dataclass
+
+    from s2r.config import load_structured
+    from s2r.errors import ConfigError
+
+    @dataclass
+    class Effects:
+        action_jitter: float = 0.0
+        action_jittor: float = 0.0
+
+    with pytest.raises(ConfigError, match=r"unknown key 'action_jiter'.*did you mean "
+                                          r"'action_jitter', 'action_jittor'\?\)"):
+        load_structured(Effects, overrides=["action_jiter=0.1"])

@@ -313,3 +313,46 @@ def test_error_line_numbers_in_a_large_file(tmp_path: Path) -> None:
     path.write_text("\n".join(lines))
     with pytest.raises(LogFormatError, match=re.escape(f"{path}:{target}: column q.pendulum")):
         read_log(path)
+
+
+def every_row(edit: Callable[[str], str]) -> Callable[[list[str]], None]:
+    def apply(lines: list[str]) -> None:
+        for i, text in enumerate(lines):
+            if text and text[0].isdigit():
+                lines[i] = edit(text)
+    return apply
+
+
+def one_more(text: str) -> str:
+    return text + ",1.0"
+
+
+def one_less(text: str) -> str:
+    return text.rsplit(",", 1)[0]
+
+
+# before: when every row had one field too many (e.g. a one-row log), pandas took the first
+# column as an index and the log was accepted with every column shifted
+@pytest.mark.parametrize(("rows", "edit", "message"), [
+    (1, every_row(one_more), "expected 11 fields, found 12"),
+    (3, every_row(one_more), "expected 11 fields, found 12"),
+    (1, every_row(one_less), "expected 11 fields, found 10"),
+    (3, every_row(one_less), "expected 11 fields, found 10"),
+], ids=["one row, one more", "all rows, one more", "one row, one less", "all rows, one less"])
+def test_a_wrong_field_count_is_an_error_even_on_every_row(
+        tmp_path: Path, rows: int, edit: Callable[[list[str]], None], message: str) -> None:
+    path = write_run(tmp_path / "run.s2r.csv", episodes=1, rows=rows)
+    lines = path.read_text().split("\n")
+    edit(lines)
+    path.write_text("\n".join(lines))
+    with pytest.raises(LogFormatError, match="^" + re.escape(f"{path}:4: {message}")):
+        read_log(path)
+
+
+def test_a_log_killed_mid_row_still_reads_every_complete_row(tmp_path: Path) -> None:
+    path = write_run(tmp_path / "run.s2r.csv", episodes=1, rows=3)
+    text = path.read_text()
+    path.write_text(text[:text.rindex("# end")] + "0,3,0.03,1.5,0.3")  # killed mid-row
+    with pytest.warns(TruncatedLogWarning, match=re.escape(f"{path}:7: incomplete last line")):
+        log = read_log(path)
+    assert log.episode(0).t.tolist() == [0.0, 0.01, 0.02] and log.episode(0).end is None

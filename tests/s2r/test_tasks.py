@@ -46,10 +46,11 @@ def test_same_seed_same_episode(gym_id):
 def test_actions_are_normalised_and_the_applied_command_reported():
     env = make_task("furuta_swingup")
     env.reset(seed=0)
-    _, _, _, _, info = env.step(np.array([1.0]))
-    assert info["applied_action"][0] == pytest.approx(5.0)
-    _, _, _, _, info = env.step(np.array([-0.5]))
-    assert info["applied_action"][0] == pytest.approx(-2.5)
+    assert env.to_command(np.array([1.0]))[0] == pytest.approx(5.0)
+    assert env.to_command(np.array([-0.5]))[0] == pytest.approx(-2.5)
+    # the applied command is after the safety layer: 2 V per step at most (furuta.yaml)
+    applied = [env.step(np.array([a]))[4]["applied_action"][0] for a in (1.0, 1.0, 1.0, -0.5)]
+    assert applied == pytest.approx([2.0, 4.0, 5.0, 3.0])
     env.close()
 
 

@@ -85,6 +85,21 @@ def _stream() -> dict[str, Any]:
             "oversize": dec.oversize}
 
 
+def _delimited_stream() -> dict[str, Any]:
+    """Senders put 0x00 before every frame: line noise costs no valid frame, idle 0x00s
+    (empty frames) are not errors."""
+    good1 = encode_frame(0x82, 5, b"\x07")
+    good2 = encode_frame(0x83, 6, b"\x03")
+    data = b"\x13\x37" + b"\x00" + good1 + b"\x00\x00\x00" + b"\x5a" + b"\x00" + good2
+    dec = FrameDecoder()
+    frames = dec.feed(data)
+    return {"name": "stream:delimited", "input": data.hex(),
+            "frames": [{"type": f.msg_type, "seq": f.seq, "payload": f.payload.hex()}
+                       for f in frames],
+            "crc_errors": dec.crc_errors, "framing_errors": dec.framing_errors,
+            "oversize": dec.oversize}
+
+
 def build_vectors() -> dict[str, Any]:
     """All vectors as one JSON-ready dict, computed from the Python codec."""
     frames = [(name, msg.TYPE, seq, msg.encode()) for name, msg, seq in MESSAGES] + RAW_FRAMES
@@ -93,7 +108,7 @@ def build_vectors() -> dict[str, Any]:
         "cobs": [{"raw": d.hex(), "encoded": cobs_encode(d).hex()} for d in COBS],
         "frames": [{"name": name, "type": int(t), "seq": seq, "payload": p.hex(),
                     "frame": encode_frame(t, seq, p).hex()} for name, t, seq, p in frames],
-        "streams": [_stream()],
+        "streams": [_stream(), _delimited_stream()],
     }
 
 
