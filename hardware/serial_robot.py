@@ -31,8 +31,8 @@ import numpy as np
 
 from hardware import messages as m
 from hardware.exchange import Exchanger, Pipeline, code_name
-from hardware.robot_spec import spec_from_description, spec_of
 from hardware.serial_link import LinkStats, SerialLink
+from s2r.description import spec_from_description, spec_of
 from s2r.errors import ConfigError, DeviceError, ProtocolError, RobotError, S2RError, SafetyStop
 from s2r.robot import Observation, RobotBase, RobotSpec
 from s2r.sim.description import RobotDescription

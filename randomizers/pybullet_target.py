@@ -21,24 +21,26 @@ mapping, else by the URDF base link; other links by their URDF names.
 The env must keep its bodies across ``reset`` (reset their state, not the
 world): values are set before the env's reset, and a ``resetSimulation``
 would throw them away.
+
+Names reach PyBullet through :class:`s2r.sim.pybullet_params.PyBulletParams`,
+the same mapping a SimRobot uses.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pybullet as pb
 
-from s2r.errors import ConfigError
-from s2r.params import ParameterTable, kind_of, owner_of
-from s2r.sim.description import ParamOverride
+from s2r.description import ParamOverride
+from s2r.errors import ConfigError, RobotError
+from s2r.params import ParameterTable
 from s2r.sim.param_table import PRISMATIC_UNITS, build_table
+from s2r.sim.pybullet_params import PyBulletParams, read_link_values
 
-_AXES = ("xx", "yy", "zz")
-#: contact parameter -> (changeDynamics keyword, index in getDynamicsInfo)
-_CONTACT = {"lateral_friction": ("lateralFriction", 1), "rolling_friction": ("rollingFriction", 6),
-            "spinning_friction": ("spinningFriction", 7), "restitution": ("restitution", 5)}
+#: contact parameters in table order
+_CONTACT = ("lateral_friction", "rolling_friction", "spinning_friction", "restitution")
 
 
 class PyBulletTarget:
@@ -80,9 +82,13 @@ class PyBulletTarget:
             list(bodies.items()) if isinstance(bodies, Mapping)
             else [(None, b) for b in ([bodies] if isinstance(bodies, int) else bodies)])
         self.bodies = [int(b) for _, b in named]
-        self.links = dict(links) if links is not None else self._find_links(named)
-        self.joints = dict(joints) if joints is not None else self._find_joints()
-        values, units = self._read(world)
+        try:
+            self.links = dict(links) if links is not None else self._find_links(named)
+            self.joints = dict(joints) if joints is not None else self._find_joints()
+            values, units = self._read(world)
+        except pb.error as err:
+            raise RobotError(f"PyBullet cannot read the bodies {self.bodies} of client "
+                             f"{client}: {err}", where="PyBulletTarget") from None
         unknown = sorted(set(nominal or {}) - set(values))
         if unknown:
             raise ConfigError(f"nominal: no parameter named '{unknown[0]}'", where="PyBulletTarget")
@@ -90,10 +96,9 @@ class PyBulletTarget:
         overrides = {k: ParamOverride(None, float(lo), float(hi))
                      for k, (lo, hi) in (bounds or {}).items()}
         self.params: ParameterTable = build_table(values, units, overrides, "PyBulletTarget")
-        self._values = self.params.nominal()
-        self._gyration = {link: np.array([values[f"link.{link}.inertia_{a}"] for a in _AXES])
-                          / values[f"link.{link}.mass"]
-                          for link in self.links if f"link.{link}.mass" in values}
+        self._applier = PyBulletParams(client, self.links, self.joints, self.params.nominal(),
+                                       gravity_direction=self._gravity_dir)
+        self._values = self._applier.values
         self.set_params({k: v for k, v in self._values.items() if k in (nominal or {})})
 
     # ----------------------------------------------------------- discovery
@@ -126,23 +131,20 @@ class PyBulletTarget:
         values: dict[str, float] = {}
         units: dict[str, str] = {}
         for name, (body, index) in self.links.items():
-            info = pb.getDynamicsInfo(body, index, physicsClientId=c)
-            if info[0] > 0:
-                values[f"link.{name}.mass"] = float(info[0])
-                for axis, value in zip(_AXES, info[2], strict=True):
-                    values[f"link.{name}.inertia_{axis}"] = float(value)
-            for key, (_, i) in _CONTACT.items():
-                values[f"link.{name}.{key}"] = float(info[i])
+            values.update(read_link_values(c, body, index, name, contact=_CONTACT))
         for name, (body, j) in self.joints.items():
             info = pb.getJointInfo(body, j, physicsClientId=c)
             values[f"joint.{name}.damping"] = float(info[6])
             if info[2] == pb.JOINT_PRISMATIC:
                 units[f"joint.{name}.damping"] = PRISMATIC_UNITS["joint.*.damping"]
+        self._gravity_dir = [0.0, 0.0, -1.0]
         if world:
             engine = pb.getPhysicsEngineParameters(physicsClientId=c)
-            g = np.array([engine[f"gravityAcceleration{a}"] for a in "XYZ"], dtype=float)
-            self._gravity_dir = g / np.linalg.norm(g) if np.any(g) else np.array([0, 0, -1.0])
-            values["world.gravity"] = float(np.linalg.norm(g))
+            g = [float(engine[f"gravityAcceleration{a}"]) for a in "XYZ"]
+            norm = math.hypot(*g)
+            if norm > 0:
+                self._gravity_dir = [x / norm for x in g]
+            values["world.gravity"] = norm
             values["world.timestep"] = float(engine["fixedTimeStep"])
         return values, units
 
@@ -154,7 +156,7 @@ class PyBulletTarget:
 
     def get_params(self) -> dict[str, float]:
         """The current value of every parameter."""
-        return dict(self._values)
+        return {name: self._values[name] for name in self.params}
 
     def set(self, name: str, value: float) -> None:
         """Set one parameter (absolute value, checked against its bounds)."""
@@ -162,36 +164,12 @@ class PyBulletTarget:
 
     def set_params(self, values: Mapping[str, float]) -> None:
         """Set several parameters on the live client (checked against their bounds)."""
-        values = self.params.check(values)
-        self._values.update(values)
-        c = self.client
-        inertial: set[str] = set()
-        for name, value in values.items():
-            kind, owner = kind_of(name), owner_of(name)
-            if kind == "link.*.mass" or kind.startswith("link.*.inertia_"):
-                inertial.add(owner)  # type: ignore[arg-type]
-            elif kind.startswith("link.*."):
-                body, index = self.links[owner]  # type: ignore[index]
-                pb.changeDynamics(body, index, **{_CONTACT[kind[7:]][0]: value},
-                                  physicsClientId=c)
-            elif kind == "joint.*.damping":
-                body, j = self.joints[owner]  # type: ignore[index]
-                pb.changeDynamics(body, j, jointDamping=value, physicsClientId=c)
-            elif name == "world.gravity":
-                pb.setGravity(*(value * self._gravity_dir).tolist(), physicsClientId=c)
-            elif name == "world.timestep":
-                pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
-        for link in inertial:  # mass and inertia go together (s2r/sim/PHYSICS.md section 1)
-            mass = self._values[f"link.{link}.mass"]
-            if any(f"link.{link}.inertia_{a}" in values for a in _AXES):
-                self._gyration[link] = np.array(
-                    [self._values[f"link.{link}.inertia_{a}"] for a in _AXES]) / mass
-            diagonal = mass * self._gyration[link]
-            for axis, v in zip(_AXES, diagonal, strict=True):
-                self._values[f"link.{link}.inertia_{axis}"] = float(v)
-            body, index = self.links[link]
-            pb.changeDynamics(body, index, mass=mass, localInertiaDiagonal=diagonal.tolist(),
-                              physicsClientId=c)
+        checked = self.params.check(values)
+        try:
+            self._applier.apply(checked)
+        except pb.error as err:
+            raise RobotError(f"PyBullet failed on client {self.client}: {err}",
+                             where="PyBulletTarget") from None
 
     def reset_params(self) -> None:
         """Put every parameter back to its nominal value."""

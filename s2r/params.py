@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from s2r.errors import ParameterError
 
@@ -171,6 +172,25 @@ class ParameterTable(Mapping[str, Parameter]):
         """(name, nominal, low, high, unit, meaning) for printing."""
         return [(p.name, p.nominal, p.low, p.high, p.unit, p.meaning)
                 for p in self._params.values()]
+
+
+@runtime_checkable
+class ParameterTarget(Protocol):
+    """Named parameters that can be read and set on a live simulation.
+
+    :class:`~s2r.sim.SimRobot` is one; randomizers sample values for it and
+    system identification fits values to it through a
+    :class:`~s2r.param_vector.ParameterVector`.
+    """
+
+    params: ParameterTable
+
+    def get(self, name: str) -> float: ...
+
+    def get_params(self) -> dict[str, float]: ...
+
+    def set_params(self, values: Mapping[str, float]) -> None: ...
+
 
 # The timing and sensing effect families (delay.*, motor.*.deadzone/rate_limit, sensor.*,
 # smooth friction): defined with their one implementation in s2r.effects.

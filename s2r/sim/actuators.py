@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from s2r.description import RobotDescription
 
 
 @dataclass
@@ -91,3 +95,22 @@ class DCMotor:
 
 
 Actuator = DirectActuator | DCMotor
+
+
+def build_actuators(description: RobotDescription) -> list[Actuator]:
+    """The actuator models of a robot description, in its order.
+
+    >>> from s2r.description import load_robot_description
+    >>> build_actuators(load_robot_description("furuta"))[0].voltage_limit
+    5.0
+    """
+    actuators: list[Actuator] = []
+    for ac in description.actuators:
+        limit = max(abs(ac.low), abs(ac.high))
+        if ac.type == "dc_motor":
+            actuators.append(DCMotor(ac.joint, ac.resistance, ac.torque_constant,
+                                     ac.deadzone, ac.voltage_limit or limit))
+        else:
+            unit = "N" if ac.type == "force" else "N*m"
+            actuators.append(DirectActuator(ac.joint, ac.gain, ac.saturation or limit, unit))
+    return actuators

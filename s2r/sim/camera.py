@@ -15,16 +15,33 @@ at 64x64 (s2r/sim/PHYSICS.md, section 10): once per control step at most.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pybullet as pb
 
+from s2r.errors import RobotError
 from s2r.sim.sim_robot import SimRobot
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _robot_errors(fn: F) -> F:
+    """PyBullet errors of ``fn(robot, ...)`` as RobotError (a closed robot says so)."""
+    @functools.wraps(fn)
+    def wrapper(robot: SimRobot, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(robot, *args, **kwargs)
+        except pb.error as err:
+            why = "the robot is closed" if robot.client < 0 else f"PyBullet failed: {err}"
+            raise RobotError(f"{fn.__name__}: {why}", where=robot.description.name) from None
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass
@@ -78,6 +95,7 @@ def _joint_grid(robot: SimRobot, j: int, info: tuple, travel: bool, points: int)
     return list(np.linspace(-math.pi, math.pi, points, endpoint=False))
 
 
+@_robot_errors
 def reach_points(robot: SimRobot, travel: bool = False) -> np.ndarray:
     """Corners (N x 3) of the moving links' boxes, swept over a grid of joint positions
     (within the safety limits; prismatic travel only with ``travel``). Static links
@@ -110,6 +128,7 @@ def reach_points(robot: SimRobot, travel: bool = False) -> np.ndarray:
     return np.array(corners, dtype=float)
 
 
+@_robot_errors
 def default_pose(robot: SimRobot, *, travel: bool = False, fov: float = 60.0,
                  aspect: float = 1.0, margin: float = 1.1) -> CameraPose:
     """A pose that frames everything the robot's moving links can reach (:func:`reach_points`).
@@ -146,6 +165,7 @@ def default_pose(robot: SimRobot, *, travel: bool = False, fov: float = 60.0,
                       distance=float(max(need.max(), 0.05)), yaw=yaw, pitch=pitch, fov=fov)
 
 
+@_robot_errors
 def render(robot: SimRobot, width: int, height: int, pose: CameraPose,
            lighting: Lighting | None = None, segmentation: bool = False
            ) -> tuple[np.ndarray, np.ndarray | None]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def _torques(robot: SimRobot, states: list[tuple[list[float], list[float], list[float]]]
              ) -> np.ndarray:
     """Joint states after 3 steps from each sampled (q, qd) under torques tau."""
-    c, body, joints = robot.client, robot.body, robot._movable
+    c, body, joints = robot.client, robot.body, robot._loaded.movable
     out = []
     for q, qd, tau in states:
         for j, qj, qdj in zip(joints, q, qd, strict=True):
@@ -49,7 +49,7 @@ def inert_inertial_parameters(robot: SimRobot, names: Iterable[str],
     ``apply(values)`` must set the given values on ``robot`` (reloading for COM).
     """
     rng = np.random.default_rng(12345)
-    dof = len(robot._movable)
+    dof = len(robot._loaded.movable)
     states = [(rng.uniform(-np.pi, np.pi, dof).tolist(), rng.normal(0, 3, dof).tolist(),
                rng.normal(0, 1, dof).tolist()) for _ in range(samples)]
     base = _torques(robot, states)
