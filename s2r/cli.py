@@ -28,7 +28,7 @@ from pathlib import Path
 
 from s2r.errors import S2RError
 
-INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+INTERNAL_ERROR = 70  # EX_SOFTWARE of the BSD sysexits convention
 INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]

@@ -158,10 +158,10 @@ def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
     >>> @dataclass
     ... class Run:
     ...     gain: float = 1.0
-    >>> merge_into(Run, ({"gain": float("nan")}, "run.yaml"))
+    >>> merge_into(Run, ({"gain": float("nan")}, "<my run config>"))
     Traceback (most recent call last):
     ...
-    s2r.errors.ConfigError: run.yaml: gain: must be finite, got nan
+    s2r.errors.ConfigError: <my run config>: gain: must be finite, got nan
     """
     base = OmegaConf.structured(schema)
     for source, origin in sources:

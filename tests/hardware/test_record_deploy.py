@@ -260,4 +260,4 @@ def test_poor_timing_warns_and_max_overrun_fraction_fails(emulator, tmp_path, ca
     assert len(ep) == 200 and ep.end["reason"].startswith("timing: ")
     assert not emu.firmware.enabled
     assert s2r(*args, "max_overrun_fraction=2", f"out={tmp_path / 'c.csv'}") == 2
-    assert "max_overrun_fraction: must be in [0, 1]" in one_line_error(capsys)
+    assert "max_overrun_fraction: must be 0..1, got 2.0" in one_line_error(capsys)

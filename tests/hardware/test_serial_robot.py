@@ -210,8 +210,8 @@ def test_set_watchdog_is_read_back(device):
 
 
 def test_default_watchdog_is_100_ms(device):
-    assert device.watchdog_ms == 300  # the fake powers up with 300 ms
-    with SerialRobot("furuta", device.port, reply_timeout=0.2, handshake_timeout=1.0) as robot:
+    assert device.watchdog_ms == 1000  # the fake powers up with 1000 ms
+    with SerialRobot("furuta", device.port, reply_timeout=0.5, handshake_timeout=2.0) as robot:
         assert device.watchdog_ms == robot.device_info.watchdog_ms == 100
 
 

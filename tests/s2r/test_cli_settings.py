@@ -47,7 +47,8 @@ def _settings_commands() -> dict[str, type]:
     ("deploy", "settle=nan", "settle: must be finite, got nan"),
     ("deploy", "source=bench", "source: must be auto, hardware or emulator, got 'bench'"),
     ("rollout", "max_steps=-3", "max_steps: must be >= 1, got -3"),
-    ("rollout", "controller=pid", "controller: must be zero, random or sine, got 'pid'"),
+    ("rollout", "controller=sine", "controller= is now policy=: write policy=scripted:<zero"
+     "|random|sine> or policy=FILE.pt"),
     ("demo", "duration=nan", "duration: must be finite, got nan"),
     ("emulate", "control_rate=nan", "control_rate: must be finite, got nan"),
 ])

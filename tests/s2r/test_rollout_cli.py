@@ -38,7 +38,7 @@ def test_rollout_a_policy_file(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["controller=sine"], "controller= is now policy="),
     (["policy=scripted:square"], "unknown scripted policy 'square'"),
-    (["episodes=0"], "episodes: must be > 0"),
+    (["episodes=0"], "episodes: must be >= 1, got 0"),
 ])
 def test_rollout_errors_are_one_line(args, message, capsys):
     assert main(["rollout", "task=pendulum_swingup", *args]) == 2
