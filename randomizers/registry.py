@@ -188,9 +188,9 @@ def read_randomization_file(name_or_path: str | os.PathLike[str]
                                  where=str(path))
     unknown = set(cfg) - {"randomizers", "schedules"}
     if unknown:
-        raise RandomizationError(f"unknown key '{sorted(unknown)[0]}' (expected: randomizers, "
-                                 "schedules)", where=str(path))
-    return Path(path), cfg
+        raise RandomizationError(f"unknown key '{sorted(map(str, unknown))[0]}' (expected: "
+                                 "randomizers, schedules)", where=str(path))
+    return Path(path), {str(k): v for k, v in cfg.items()}
 
 
 def load_randomization(name_or_path: str | os.PathLike[str]) -> list[Randomizer]:
