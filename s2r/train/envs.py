@@ -70,7 +70,7 @@ def read_params(path: str | os.PathLike[str]) -> dict[str, float]:
 
 def resolve_randomization(value: str | None, params: str | None) -> Setup:
     """Resolve ``randomization=`` and ``params=`` into a :class:`Setup` (files checked)."""
-    from s2r.config import resolve_config_path
+    from s2r.config import builtin_names, resolve_config_path
 
     text = str(value or "none")
     path: str | None = None
@@ -86,8 +86,15 @@ def resolve_randomization(value: str | None, params: str | None) -> Setup:
             if (Path(text) / PARAMS_FILE).is_file():
                 params_source = str(Path(text) / PARAMS_FILE)
                 values = read_params(params_source)
-        else:
+        elif text.endswith((".yaml", ".yml")) or os.sep in text:
             path = str(resolve_config_path("randomization", text))
+        elif text in builtin_names("randomization"):
+            path = str(resolve_config_path("randomization", text))
+        else:
+            known = ", ".join(["none", *builtin_names("randomization")])
+            raise ConfigError(f"unknown randomization '{text}' (built-in: {known}; or a YAML "
+                              "file or an `s2r sysid` output directory)",
+                              where=f"randomization={text}")
     if params is not None:
         if not Path(params).is_file():
             raise ConfigError("no such parameter file", where=f"params={params}")
