@@ -204,14 +204,16 @@ class ArtifactPolicy:
             self._norm = (mean, inv_std, float(norm["clip"]))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        x = np.asarray(obs, dtype=np.float64)
+        # hot path (one call per control step): few numpy calls, no np.clip (slow wrapper)
+        x = obs if isinstance(obs, np.ndarray) else np.asarray(obs, dtype=np.float64)
         if x.shape[-1] != self.obs_dim:
             raise PolicyError(f"policy expects {self.obs_dim} observations, got shape "
                               f"{x.shape}", where=self.name)
         if self._norm is not None:
             mean, inv_std, clip = self._norm
-            x = (x - mean) * inv_std
-            np.clip(x, -clip, clip, out=x)
+            x = np.minimum(np.maximum((x - mean) * inv_std, -clip), clip)
+        else:
+            x = x.astype(np.float64)
         if x.ndim == 1:
             for w, b, act in self._layers:
                 x = w.dot(x) + b
