@@ -247,7 +247,10 @@ def train(config: TrainConfig) -> TrainResult:
             if (ckpt / "replay_buffer.pkl").is_file():
                 model.load_replay_buffer(ckpt / "replay_buffer.pkl")
         else:
-            kwargs = {"policy_kwargs": {"net_arch": [int(x) for x in cfg.net]}, **cfg.hyper}
+            hyper = dict(cfg.hyper)
+            policy_kwargs = {"net_arch": [int(x) for x in cfg.net],
+                             **dict(hyper.pop("policy_kwargs", None) or {})}
+            kwargs = {"policy_kwargs": policy_kwargs, **hyper}
             try:
                 model = algo("MlpPolicy", venv, seed=cfg.seed, device="cpu", verbose=0,
                              tensorboard_log=tb, **kwargs)
@@ -296,8 +299,12 @@ def train(config: TrainConfig) -> TrainResult:
         remaining = max(cfg.steps - start_steps, 0)
         t0 = time.perf_counter()
         if remaining:
-            model.learn(remaining, callback=CallbackList(callbacks),
-                        reset_num_timesteps=ckpt is None, tb_log_name="run")
+            try:
+                model.learn(remaining, callback=CallbackList(callbacks),
+                            reset_num_timesteps=ckpt is None, tb_log_name="run")
+            except KeyboardInterrupt:  # keep what was learned: resume=out continues from here
+                run.checkpoint(int(model.num_timesteps))
+                raise
         seconds = time.perf_counter() - t0
         steps = int(model.num_timesteps)
         if run.last_eval_step != steps:
