@@ -173,3 +173,19 @@ def test_bad_inputs_of_sysid_dirs_and_params_name_what_is_wrong(tmp_path, capsys
                  f"out={tmp_path / 'run'}"]) != 0
     err = capsys.readouterr().err
     assert "link.nope.mass" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_keeps_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
+    from s2r.train import run as run_module
+
+    def interrupt(self, steps):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Run, "periodic", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tmp_path, checkpoint_every=0, eval_every=128))
+    ckpts = sorted((tmp_path / "run" / "checkpoints").iterdir())
+    assert [p.name for p in ckpts] == ["step_000000000128"]
+    monkeypatch.undo()
+    resumed = train(TrainConfig(resume=str(tmp_path / "run"), progress=False))
+    assert resumed.steps == 256 and resumed.trained_steps == 128
