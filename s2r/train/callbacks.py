@@ -44,6 +44,7 @@ class ProgressCallback(BaseCallback):
         self._bar: Any = None
 
     def _on_training_start(self) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -53,26 +54,33 @@ class ProgressCallback(BaseCallback):
             TimeRemainingColumn,
         )
 
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+        console = Console()
+        if not console.is_terminal:  # a log file: room for the whole line
+            console = Console(width=160)
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=30),
                                   MofNCompleteColumn(), TextColumn("steps"), TimeElapsedColumn(),
                                   TextColumn("ETA"), TimeRemainingColumn(),
-                                  TextColumn("{task.fields[status]}"))
+                                  TextColumn("{task.fields[status]}"), console=console)
         self._progress.start()
         self._bar = self._progress.add_task(self.description, total=self.total,
                                             completed=self.num_timesteps, status=self.status)
 
     def _on_step(self) -> bool:
         if self.n_calls % 16 == 0:
-            self._progress.update(self._bar, completed=self.num_timesteps, status=self.status)
+            self._update()
         return True
+
+    def _update(self) -> None:  # a rollout may end past the total: the bar follows
+        self._progress.update(self._bar, completed=self.num_timesteps, status=self.status,
+                              total=max(self.total, self.num_timesteps))
 
     def set_status(self, text: str) -> None:
         self.status = text
         if self._progress is not None:
-            self._progress.update(self._bar, completed=self.num_timesteps, status=text)
+            self._update()
 
     def _on_training_end(self) -> None:
         if self._progress is not None:
-            self._progress.update(self._bar, completed=self.num_timesteps, status=self.status)
+            self._update()
             self._progress.stop()
             self._progress = None

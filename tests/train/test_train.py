@@ -189,3 +189,9 @@ def test_ctrl_c_keeps_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
     monkeypatch.undo()
     resumed = train(TrainConfig(resume=str(tmp_path / "run"), progress=False))
     assert resumed.steps == 256 and resumed.trained_steps == 128
+
+
+def test_progress_bar_shows_steps_and_the_last_evaluation(tmp_path, capsys):
+    train(_cfg(tmp_path, progress=True, steps=128, checkpoint_every=0, eval_every=64))
+    out = capsys.readouterr().out
+    assert "128/128" in out and "steps" in out and "eval: return" in out
