@@ -47,11 +47,11 @@ class TrainConfig:
     normalize: bool = True
     # evaluate every this many steps on the nominal model and the randomized distribution
     # (0: only at the end)
-    eval_every: int = 20_000
+    eval_every: int = 50_000
     # episodes per evaluation, on each of the two
     eval_episodes: int = 5
     # save a checkpoint every this many steps (0: only at the end)
-    checkpoint_every: int = 50_000
+    checkpoint_every: int = 100_000
     # a run directory (or one of its checkpoints) to continue
     resume: str | None = None
     # episode length (default: the task's)
