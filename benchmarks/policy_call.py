@@ -11,7 +11,8 @@ observations, 1 action), observation normalisation included, exported with
 
 The calls alternate in rounds (so load hits all three alike); it prints the median
 microseconds per call of each over the rounds and the median ratios to numpy, by
-wall time. Run: ``python benchmarks/policy_call.py [--rounds 15 --calls 2000]``.
+CPU time of this process (``--clock wall`` for wall time). Run:
+``python benchmarks/policy_call.py [--rounds 15 --calls 2000]``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     args = parser.parse_args()
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(1)
     venv = VecNormalize(DummyVecEnv([lambda: FurutaSwingup(max_steps=50)]), norm_reward=False)
     model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
@@ -65,12 +68,12 @@ def main() -> None:
     for r in range(args.rounds):
         order = list(fns) if r % 2 == 0 else list(reversed(fns))
         for name in order:
-            t0 = time.perf_counter()
+            t0 = clock()
             fns[name]()
-            times[name].append((time.perf_counter() - t0) / args.calls * 1e6)
+            times[name].append((clock() - t0) / args.calls * 1e6)
     ref = np.array(times["numpy"])
     print(f"policy call, PPO MlpPolicy 64x64 tanh, furuta (6 obs -> 1 action), "
-          f"{args.rounds} rounds x {args.calls} calls, wall time")
+          f"{args.rounds} rounds x {args.calls} calls, {args.clock} time")
     print(f"{'':8s} {'us/call':>9s} {'x numpy':>8s}")
     for name, values in times.items():
         ratio = float(np.median(np.array(values) / ref))
