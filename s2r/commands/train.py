@@ -20,7 +20,7 @@ def train(args: argparse.Namespace) -> int:
     cfg = check_config(load_structured(TrainConfig, args.config, args.overrides),
                        where=args.config or "<overrides>")
     result = run_training(cfg)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths stay on one line in log files
     best = result.best or {}
     nominal = best.get("nominal") or {}
     console.print(f"trained {result.trained_steps} steps in {result.seconds:.1f} s "
