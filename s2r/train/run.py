@@ -2,7 +2,8 @@
 
 Layout of ``out``::
 
-    policy/              the best policy artifact (best nominal success rate, then return)
+    policy/              the best policy artifact (nominal success rate, then return; ties:
+                         the same on the randomized distribution)
     last_policy/         the artifact of the final weights
     checkpoints/step_N/  model.zip, vecnormalize.pkl, state.json (+ replay_buffer.pkl, SAC)
     tb/                  TensorBoard logs
@@ -70,7 +71,7 @@ class Run:
 
         self.cfg, self.out, self.setup = cfg, out, setup
         self.evaluations: list[dict[str, Any]] = []
-        self.best_key: tuple[float, float] | None = None
+        self.best_key: tuple[float, ...] | None = None
         self.best: dict[str, Any] | None = None
         self.model: Any = None
         self.vecnorm: Any = None
@@ -134,7 +135,9 @@ class Run:
                     self.logger.record(f"eval/{kind}/mean_return", ev.mean_return)
                     self.logger.record(f"eval/{kind}/success_rate", ev.success_rate)
                     self.logger.record(f"eval/{kind}/mean_length", ev.mean_length)
-        key = (nominal.success_rate, nominal.mean_return)
+        key = (nominal.success_rate, nominal.mean_return)  # ties: the randomized results
+        if randomized is not None:
+            key += (randomized.success_rate, randomized.mean_return)
         if self.best_key is None or key > self.best_key:
             self.best_key, self.best = key, entry
             _replace_dir(tmp, self.out / "policy")
