@@ -409,6 +409,17 @@ def from_sb3(model: Any, path: str | os.PathLike[str], *, task: Any,
     The artifact's action equals ``model.predict(obs, deterministic=True)`` on the
     normalised observation. ``meta`` goes to :func:`save_artifact` (``randomization``,
     ``params``, ``training``).
+
+    >>> import tempfile
+    >>> from stable_baselines3 import PPO
+    >>> from s2r.tasks import PendulumSwingup
+    >>> env = PendulumSwingup(max_steps=8)
+    >>> model = PPO("MlpPolicy", env, n_steps=8, batch_size=8, n_epochs=1, device="cpu")
+    >>> policy = from_sb3(model, tempfile.mkdtemp() + "/policy", task=env)
+    >>> obs, _ = env.reset(seed=0)
+    >>> bool(np.allclose(policy(obs), model.predict(obs, deterministic=True)[0], atol=1e-5))
+    True
+    >>> env.close()
     """
     layers, output = sb3_layers(model)
     low = np.asarray(model.action_space.low, dtype=float)
