@@ -131,6 +131,8 @@ def test_normalisation_and_scaling_apply_inside_the_callable(tmp_path):
     policy = load_artifact(tmp_path / "p", task=env)
     assert policy(np.array([1.1, 0.0, 0.0])) == pytest.approx([0.5])  # (1.1-1)/2*10
     assert policy(np.array([100.0, 0.0, 0.0])) == pytest.approx([1.0])  # clipped to the range
+    with pytest.raises(PolicyError, match=r"policy expects 3 observations, got shape \(4,\)"):
+        policy(np.zeros(4))
     spec = policy.spec
     assert spec["params"]["link.pole.mass"] == env.robot.get("link.pole.mass")
     assert [e["name"] for e in spec["observation"]["layout"]] == [
