@@ -195,3 +195,14 @@ def test_progress_bar_shows_steps_and_the_last_evaluation(tmp_path, capsys):
     train(_cfg(tmp_path, progress=True, steps=128, checkpoint_every=0, eval_every=64))
     out = capsys.readouterr().out
     assert "128/128" in out and "steps" in out and "eval: return" in out
+
+
+def test_cli_tiny_run_over_two_worker_processes(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "task=pendulum_swingup", "randomization=sensing_only", "steps=256",
+                 "envs=2", "max_steps=32", "eval_every=0", "checkpoint_every=0",
+                 "eval_episodes=1", "hyper.n_steps=128", "hyper.batch_size=64",
+                 "progress=false", f"out={out}"]) == 0
+    policy = load_artifact(out / "policy", task=PendulumSwingup())
+    assert policy.spec["training"]["config"]["subprocess"] is True
+    assert policy.spec["training"]["steps"] == 256
