@@ -292,7 +292,8 @@ def check_fits(spec: Mapping[str, Any], task: Any = None, robot: Any = None,
     """
     problems: list[str] = []
     if task is not None:
-        mine = ({"task": task} if isinstance(task, str) else describe_task(task))
+        mine: dict[str, Any] = ({"task": task} if isinstance(task, str)
+                                else describe_task(task))
         if spec["task"] != mine["task"]:
             problems.append(f"task: trained for '{spec['task']}', not '{mine['task']}'")
         if not isinstance(task, str):

@@ -8,7 +8,7 @@ from s2r.cli import _overrides, command
 
 
 @command("train", "train a policy (SB3 PPO/SAC) with randomization; writes out/policy",
-         _overrides)
+         _overrides, settings="s2r.train.config:TrainConfig")
 def train(args: argparse.Namespace) -> int:
     from rich.console import Console
 

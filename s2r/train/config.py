@@ -11,10 +11,11 @@ s2r.errors.ConfigError: <config>: algo: unknown 'dqn' (known: ppo, sac)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from s2r.errors import ConfigError
+from s2r.settings import setting
 
 ALGOS = ("ppo", "sac")
 
@@ -23,45 +24,29 @@ ALGOS = ("ppo", "sac")
 class TrainConfig:
     """Options of a training run (all settable as key=value on the command line)."""
 
-    # task name (configs/tasks) or path to a task YAML
-    task: str = "???"
-    # randomization: a name (configs/randomization), a YAML file, an `s2r sysid` output
-    # directory (its randomization.yaml; its params.yaml gives the values trained around),
-    # or none (the nominal model, or the values of `params`)
-    randomization: str = "none"
-    # YAML file of parameter values (name: value) to train around; overrides the sysid dir's
-    params: str | None = None
-    # ppo or sac (Stable-Baselines3, MlpPolicy)
-    algo: str = "ppo"
-    # total environment steps of the run (a resumed run trains the steps still missing)
-    steps: int = 200_000
-    # seed of the learner; worker i's randomization stream is seed + i
-    seed: int = 0
-    # output directory (default runs/<task>-<algo>-s<seed>)
-    out: str | None = None
-    # parallel environments (default: one per CPU core)
-    envs: int | None = None
-    # run the environments in worker processes (False: in this process, for debugging)
-    subprocess: bool = True
-    # normalise observations with running mean/variance (saved into the artifact)
-    normalize: bool = True
-    # evaluate every this many steps on the nominal model and the randomized distribution
-    # (0: only at the end)
-    eval_every: int = 50_000
-    # episodes per evaluation, on each of the two
-    eval_episodes: int = 5
-    # save a checkpoint every this many steps (0: only at the end)
-    checkpoint_every: int = 100_000
-    # a run directory (or one of its checkpoints) to continue
-    resume: str | None = None
-    # episode length (default: the task's)
-    max_steps: int | None = None
-    # hidden layer sizes of the policy (and value/Q) networks
-    net: list[int] = field(default_factory=lambda: [64, 64])
-    # further keyword arguments of the SB3 algorithm (e.g. hyper.n_steps=256)
-    hyper: dict[str, Any] = field(default_factory=dict)
-    # show a progress bar with ETA on the terminal
-    progress: bool = True
+    task: str = setting("???", "task name (configs/tasks) or path to a task YAML")
+    randomization: str = setting("none", "a name (configs/randomization), a YAML file, an "
+                                 "`s2r sysid` output dir, or none (the nominal model)")
+    params: str | None = setting(None, "YAML of parameter values (name: value) to train "
+                                 "around; overrides the sysid dir's params.yaml")
+    algo: str = setting("ppo", "ppo or sac (Stable-Baselines3, MlpPolicy)")
+    steps: int = setting(200_000, "total environment steps (a resumed run trains the rest)")
+    seed: int = setting(0, "seed of the learner; worker i's randomization stream is seed + i")
+    out: str | None = setting(None, "output directory; null: runs/<task>-<algo>-s<seed>")
+    envs: int | None = setting(None, "parallel environments; null: one per CPU core")
+    subprocess: bool = setting(True, "environments in worker processes (false: in this one)")
+    normalize: bool = setting(True, "normalise observations (statistics saved in the artifact)")
+    eval_every: int = setting(50_000, "steps between evaluations on the nominal model and the "
+                              "randomized distribution (0: only at the end)")
+    eval_episodes: int = setting(5, "episodes per evaluation, on each of the two")
+    checkpoint_every: int = setting(100_000, "steps between checkpoints (0: only at the end)")
+    resume: str | None = setting(None, "a run directory (or one of its checkpoints) to continue")
+    max_steps: int | None = setting(None, "episode length; null: the task's")
+    net: list[int] = setting(help="hidden layer sizes of the policy (and value/Q) networks",
+                             factory=lambda: [64, 64])
+    hyper: dict[str, Any] = setting(help="more SB3 algorithm arguments, e.g. hyper.n_steps=256",
+                                    factory=dict)
+    progress: bool = setting(True, "show a progress bar with ETA on the terminal")
 
 
 #: keys that define a run: a resumed run must keep them

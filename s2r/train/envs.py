@@ -59,9 +59,10 @@ def read_params(path: str | os.PathLike[str]) -> dict[str, float]:
     if "params" in data and isinstance(data["params"], dict) and len(data) == 1:
         data = data["params"]
     out = {}
-    for name, value in data.items():
+    for key, value in data.items():
+        name = str(key)
         try:
-            out[str(name)] = float(value)  # type: ignore[arg-type]
+            out[name] = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ConfigError(f"{name}: expected a number, got {value!r}", where=str(path)) \
                 from None
@@ -179,9 +180,9 @@ def randomization_ranges(env: gym.Env[Any, Any]) -> dict[str, tuple[float, float
         term = getattr(r, "term", None)
         dist = getattr(term, "distribution", None) or getattr(r, "distribution", None)
         support = getattr(dist, "support", None)
-        if callable(support):
+        if callable(support) and dist is not None:
             scale = float(getattr(r, "scale", 1.0))
-            d = dist.widened(scale) if scale != 1.0 else dist  # type: ignore[union-attr]
+            d = dist.widened(scale) if scale != 1.0 else dist
             lo, hi = d.support()
             if np.isfinite(lo) and np.isfinite(hi):
                 out[r.name] = (float(lo), float(hi))

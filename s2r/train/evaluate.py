@@ -40,7 +40,8 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env[Any, Any],
     returns, lengths, successes = [], [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
-        ret, steps, done, info = 0.0, 0, False, {}
+        info: dict[str, Any] = {}
+        ret, steps, done = 0.0, 0, False
         while not done:
             obs, reward, terminated, truncated, info = env.step(policy(obs))
             ret += float(reward)

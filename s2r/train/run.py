@@ -100,7 +100,7 @@ class Run:
             randomization["adr"] = self.adr_cb.state_dict()
         config = asdict(self.cfg)
         return {"randomization": randomization,
-                "params": self.nominal_env.unwrapped.robot.get_params(),
+                "params": self.nominal_env.unwrapped.robot.get_params(),  # type: ignore[attr-defined]
                 "training": {"algo": self.cfg.algo, "seed": self.cfg.seed,
                              "steps": int(self.model.num_timesteps), "config": config,
                              "params_source": self.setup.params_source}}
@@ -135,7 +135,7 @@ class Run:
                     self.logger.record(f"eval/{kind}/mean_return", ev.mean_return)
                     self.logger.record(f"eval/{kind}/success_rate", ev.success_rate)
                     self.logger.record(f"eval/{kind}/mean_length", ev.mean_length)
-        key = (nominal.success_rate, nominal.mean_return)  # ties: the randomized results
+        key: tuple[float, ...] = (nominal.success_rate, nominal.mean_return)  # ties: randomized
         if randomized is not None:
             key += (randomized.success_rate, randomized.mean_return)
         if self.best_key is None or key > self.best_key:
@@ -235,7 +235,8 @@ def train(config: TrainConfig) -> TrainResult:
         n = cfg.envs or os.cpu_count() or 1
         factories = [EnvFactory(cfg.task, setup, seed=cfg.seed + i, max_steps=cfg.max_steps,
                                 monitor=True) for i in range(n)]
-        venv = SubprocVecEnv(factories) if cfg.subprocess else DummyVecEnv(factories)
+        makers: list[Any] = list(factories)
+        venv = SubprocVecEnv(makers) if cfg.subprocess else DummyVecEnv(makers)
         if cfg.normalize:
             if ckpt is not None and (ckpt / "vecnormalize.pkl").is_file():
                 venv = VecNormalize.load(str(ckpt / "vecnormalize.pkl"), venv)
@@ -243,7 +244,7 @@ def train(config: TrainConfig) -> TrainResult:
             else:
                 venv = VecNormalize(venv, norm_obs=True, norm_reward=False)
             run.vecnorm = venv
-        algo = {"ppo": PPO, "sac": SAC}[cfg.algo]
+        algo: Any = {"ppo": PPO, "sac": SAC}[cfg.algo]
         tb = str(out / "tb")
         if ckpt is not None:
             model = algo.load(ckpt / "model.zip", env=venv, device="cpu", tensorboard_log=tb)

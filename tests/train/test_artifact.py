@@ -142,7 +142,7 @@ def test_normalisation_and_scaling_apply_inside_the_callable(tmp_path):
 
 
 def test_artifact_runs_in_the_shared_episode_runner(tmp_path):
-    from s2r.rollout import run_episodes
+    from s2r.runner import run_task
 
     env = PendulumSwingup(max_steps=20)
     rng = np.random.default_rng(1)
@@ -150,7 +150,7 @@ def test_artifact_runs_in_the_shared_episode_runner(tmp_path):
            Layer(rng.normal(size=(1, 8)), np.zeros(1))]
     save_artifact(tmp_path / "p", net, task=env)
     policy = load_artifact(tmp_path / "p", task=env)
-    results = run_episodes(env, policy, episodes=2, seed=0)
+    results = run_task(env, policy, episodes=2, seed=0, rate=None, close=False)
     assert [r.steps for r in results] == [20, 20]
     # the same policy by hand gives the same return: the runner really used it
     obs, _ = env.reset(seed=0)
@@ -160,3 +160,25 @@ def test_artifact_runs_in_the_shared_episode_runner(tmp_path):
         total += reward
     assert results[0].ret == pytest.approx(total)
     env.close()
+
+
+def test_rollout_and_deploy_take_an_artifact_directory(tmp_path, capsys):
+    """`s2r rollout policy=DIR` runs an artifact as it is; one for another robot is refused
+    before anything runs."""
+    from s2r.cli import main
+    from s2r.logs import read_log
+
+    env = PendulumSwingup(max_steps=10)
+    rng = np.random.default_rng(2)
+    save_artifact(tmp_path / "p", [Layer(rng.normal(size=(4, 3)), np.zeros(4), "tanh"),
+                                   Layer(rng.normal(size=(1, 4)), np.zeros(1))], task=env)
+    env.close()
+    out = tmp_path / "run.s2r.csv"
+    assert main(["rollout", "task=pendulum_swingup", f"policy={tmp_path / 'p'}", "episodes=1",
+                 f"out={out}"]) == 0
+    assert read_log(out).meta.policy == str(tmp_path / "p")
+    capsys.readouterr()
+    assert main(["rollout", "task=furuta_swingup", f"policy={tmp_path / 'p'}",
+                 "episodes=1"]) == 2
+    err = capsys.readouterr().err
+    assert "policy does not fit" in err and "furuta" in err and err.count("\n") == 1
