@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from s2r.effects.actuation import deadzone
+
 if TYPE_CHECKING:
     from s2r.description import RobotDescription
 
@@ -69,9 +71,7 @@ class DCMotor:
     voltage_limit: float = 5.0
 
     def effective_voltage(self, command: float) -> float:
-        if abs(command) <= self.deadzone:
-            return 0.0
-        u = command - math.copysign(self.deadzone, command)
+        u = deadzone(command, self.deadzone)
         return min(max(u, -self.voltage_limit), self.voltage_limit)
 
     def current(self, command: float, velocity: float) -> float:
