@@ -384,8 +384,8 @@ class SimRobot(RobotBase):
         >>> a = [robot.act([0.0]) is not None and robot.observe().q[0] for _ in range(5)]
         >>> robot.set_state(state)
         >>> b = [robot.act([0.0]) is not None and robot.observe().q[0] for _ in range(5)]
-        >>> a == b, state.pending[-1][1]
-        (True, (0.0,))
+        >>> a == b, state.pending[0][1]
+        (True, (1.0,))
         >>> robot.close()
         """
         st, loaded = self._stepper, self._loaded
