@@ -124,6 +124,7 @@ class SimRobot(RobotBase):
             if params:
                 self.set_params(params)
             self.reset()
+            self._stepper.rng = np.random.default_rng(seed)  # so reset() = reset(seed=seed)
         except pb.error as err:
             self.close()
             raise RobotError(f"PyBullet failed while loading: {err}",
@@ -510,8 +511,8 @@ def _rebuild(description: RobotDescription, values: dict[str, float],
     """Unpickle a SimRobot: a new client, the same parameters (radii of gyration), state
     and noise generator."""
     robot = SimRobot(description, substeps=substeps)
-    robot._stepper.rng.bit_generator.state = rng
     robot._applier.gyration.update(gyration)
     robot.set_params(values)  # masses re-send the inertia from the radii of gyration
     robot.set_state(state)
+    robot._stepper.rng.bit_generator.state = rng
     return robot
