@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pybullet as pb
 
 from s2r.description import RobotDescription, load_robot_description, spec_from_description
-from s2r.effects import EffectModel, effect_parameters
+from s2r.effects import CommandDelay, EffectModel, effect_parameters
 from s2r.errors import ParameterError, RobotError
 from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase
@@ -87,6 +87,7 @@ class SimRobot(RobotBase):
         self._reclip = True
         self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
+        self._window: float | None = None
         try:
             pb.setPhysicsEngineParameter(enableFileCaching=0, physicsClientId=self.client)
             self._loaded = LoadedBody(self.client, self.description, self._tmp.name)
@@ -217,15 +218,16 @@ class SimRobot(RobotBase):
         if motors:
             self._stepper.drive()
         if "world.timestep" in rest or "world.control_period" in rest:
-            self._fx.retime(self._values["world.timestep"], self._values["world.control_period"])
+            self._retime()
         if effects:
             self._fx.set_params(effects)
             st = self._stepper
-            if st.q and st.live == self._fx.identity:
-                if st.live:
-                    st.live = False  # every effect off: the fast path again
-                else:
+            live = st.aux > 0 or not self._fx.identity
+            if st.q and st.live != live:
+                if live:
                     st.sync()  # an effect turned on: it starts from the current state
+                else:
+                    st.live = False  # every effect off: the fast path again
         if com:
             self._values.update(com)
             for name, value in com.items():
@@ -234,6 +236,10 @@ class SimRobot(RobotBase):
                 xyz["xyz".index(name[-1])] = value
             if check or reload:
                 self._reload()
+
+    def _retime(self) -> None:
+        window = self._window or self._values["world.control_period"]
+        self._fx.retime(self._values["world.timestep"], window)
 
     def _reload(self) -> None:
         """Reload the URDF (new COM) and re-apply every parameter and the joint state."""
@@ -295,6 +301,61 @@ class SimRobot(RobotBase):
         if joint not in joints:
             raise RobotError(f"no joint named '{joint}' (joints: {sorted(joints)})")
         return joints[joint]
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator of the robot's noise (seeded by ``seed``; may be replaced)."""
+        return self._stepper.rng
+
+    @rng.setter
+    def rng(self, generator: np.random.Generator) -> None:
+        self._stepper.rng = generator
+
+    # ---------------------------------------------------- for an emulated device
+    @property
+    def effects(self) -> EffectModel:
+        """The timing and sensing effects (set their values with :meth:`set_params`)."""
+        return self._fx
+
+    def set_sensor_window(self, seconds: float | None) -> None:
+        """Finite-difference span of the velocity estimate (``None``: the control period).
+
+        A firmware sampling every physics step estimates velocities over its
+        host's control period, not its own tick.
+        """
+        self._window = seconds
+        self._retime()
+
+    def carry_channels(self, count: int,
+                       transform: Callable[[tuple[float, ...], list[float]], Sequence[float]]
+                       ) -> None:
+        """Carry ``count`` extra channels (e.g. a driver's enable flag) through the action delay.
+
+        Before every physics step ``transform(delayed, qd)`` turns the delayed
+        command (actuator channels, then the extra ones, time-averaged over the
+        step) and the joint velocities into the actuators' commands. Commands
+        are then sent with :meth:`send` and time advanced with :meth:`advance`.
+        """
+        fx = self._fx
+        fx.aux = count
+        fx.actions = CommandDelay(self.spec.n_actions + count, fx.actions.delay)
+        self._stepper.aux, self._stepper.transform = count, transform
+        self._stepper.aux_values = (0.0,) * count
+        self._stepper.sync()
+
+    def send(self, command: Sequence[float], *, extra_delay: float = 0.0,
+             channels: Sequence[float] = ()) -> None:
+        """Send a command now without advancing time; it acts ``delay.action + extra_delay``
+        later, and ``channels`` (see :meth:`carry_channels`) ride along with it."""
+        self._stepper.send([float(u) for u in command], extra_delay, channels)
+
+    def advance(self) -> None:
+        """Advance one control period under the commands sent so far."""
+        try:
+            self._stepper.advance(self._values["world.timestep"],
+                                  self._values["world.control_period"])
+        except pb.error as err:
+            raise self._error("advance", err) from None
 
     def set_filters(self, command: CommandFilter | None = None,
                     measurement: MeasurementFilter | None = None, *, clip: bool = True) -> None:
@@ -360,8 +421,8 @@ class SimRobot(RobotBase):
                            for x, (lo, hi, z) in zip(command, self._limits)]
         try:
             values = self._values
-            self._stepper.step_period(command, values["world.timestep"],
-                                      values["world.control_period"])
+            self._stepper.send(command)
+            self._stepper.advance(values["world.timestep"], values["world.control_period"])
         except pb.error as err:
             raise self._error("act", err) from None
         return applied

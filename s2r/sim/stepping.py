@@ -29,6 +29,7 @@ import numpy as np
 import pybullet as pb
 
 from s2r.effects import EffectModel
+from s2r.effects.delay import EPS
 from s2r.sim.actuators import Actuator
 from s2r.sim.loading import LoadedBody
 
@@ -75,6 +76,13 @@ class Stepper:
         self.t_tick = 0.0
         self.command: Sequence[float] = [0.0] * len(self.actuators)
         self.target: Sequence[float] = self.command  # the last command sent (before limits)
+        self.sent_t = 0.0  # when it was sent
+        self.extra = 0.0  # its extra delay
+        #: extra channels carried through the action delay (see SimRobot.carry_channels)
+        self.aux = 0
+        self.aux_values: tuple[float, ...] = ()
+        #: (delayed command with aux channels, joint velocities) -> actuator commands
+        self.transform: Callable[[tuple[float, ...], list[float]], Sequence[float]] | None = None
         self.forces = [0.0] * len(self.actuators)
         self.q: list[float] = []
         self.qd: list[float] = []
@@ -101,8 +109,9 @@ class Stepper:
 
     def restart(self, t: float, command: Sequence[float], sync: bool = True) -> None:
         """Time ``t``, ``command`` applied, nothing pending (after the joints are set)."""
-        self.t = self.t_tick = t
+        self.t = self.t_tick = self.sent_t = t
         self.command = self.target = list(command)
+        self.extra, self.aux_values = 0.0, (0.0,) * self.aux
         self.drive()
         self.read_state()
         if sync:
@@ -110,9 +119,9 @@ class Stepper:
 
     def sync(self) -> None:
         """Start the effects at the current state and command (on reset, or when one turns on)."""
-        self.live = not self.fx.identity
+        self.live = self.aux > 0 or not self.fx.identity
         self.measured = self.fx.reset(self.t, self.q, self.qd, self.sensors(), self.rng,
-                                      tuple(self.command))
+                                      (*self.command, *self.aux_values))
         self.fx.limiter.reset(self.t, self.target)
 
     def observation(self) -> tuple[float, Measurement]:
@@ -122,8 +131,15 @@ class Stepper:
         return self.t, (self.q, self.qd, self.sensors())
 
     # --------------------------------------------------------------- stepping
-    def step_period(self, command: Sequence[float], dt: float, period: float) -> None:
-        """Send ``command`` and advance one control period."""
+    def send(self, command: Sequence[float], extra: float = 0.0,
+             aux: Sequence[float] = ()) -> None:
+        """A command sent now; it acts ``delay.action + extra`` later (``aux`` rides along)."""
+        self.target, self.extra, self.aux_values, self.sent_t = command, extra, tuple(aux), self.t
+        if self.live:
+            self.fx.command(self.t, command, extra, self.aux_values)
+
+    def advance(self, dt: float, period: float) -> None:
+        """Advance one control period with the commands sent so far."""
         self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
         if (self.live or self.hooks or self.rotors is not None or self.explicit
@@ -131,9 +147,9 @@ class Stepper:
             if self.substeps != 1:
                 self.configure(1)
                 self.substeps = 1
-            self._explicit(command, dt, steps)
+            self._explicit(dt, steps)
             return
-        self.command = self.target = command  # every effect off: applied as sent
+        self.command = self.target  # every effect off: applied as sent
         self.drive()
         if self.substeps != steps:
             self.configure(steps)
@@ -148,30 +164,31 @@ class Stepper:
         self.t = t
         self.read_state()
 
-    def _explicit(self, command: Sequence[float], dt: float, steps: int) -> None:
-        fx, live = self.fx, self.live
-        self.target = command
-        slewing, last = False, None
-        if live:
-            fx.command(self.t, command)
-            slewing = any(fx.limiter.rates)
-        else:
-            self.command = command
+    def _explicit(self, dt: float, steps: int) -> None:
+        fx, live, transform = self.fx, self.live, self.transform
+        target = self.target
+        slewing = live and any(fx.limiter.rates)
+        last = None
+        if not live:
+            self.command = target
             self.drive()
         loaded = self.loaded
         c = loaded.client
-        for i in range(steps):
+        for _ in range(steps):
             t = self.t
             ids, forces = self.act_ids, self.forces
             if live:
-                if i and slewing and fx.limiter.last != tuple(command):
-                    fx.command(t, command)  # the output slews sub-step by sub-step
+                if slewing and t > self.sent_t + EPS and fx.limiter.last != tuple(target):
+                    fx.command(t, target, self.extra, self.aux_values)  # slews step by step
                 u = fx.drive(t, dt)
-                if u is not last:
+                if transform is not None:
+                    self.command = transform(u, self.qd)
+                    self.drive()
+                elif u is not last:
                     last = u
                     self.command = u
                     self.drive()
-                    forces = self.forces
+                forces = self.forces
                 if fx.frictional:
                     ids, forces = self._with_friction(forces)
             if self.rotors is not None:
