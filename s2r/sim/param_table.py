@@ -55,6 +55,8 @@ RULES: dict[str, Bounds] = {
     "motor.*.torque_constant": _scale(0.5, 2.0),
     "motor.*.deadzone": _upto(4.0, 0.5),
     "motor.*.voltage_limit": _scale(0.25, 1.0),
+    "motor.*.rotor_inertia": _upto(4.0, 1e-5),
+    "motor.*.gear_ratio": _scale(0.5, 2.0),
     "delay.action": _upto(4.0, 0.05),
     "delay.observation": _upto(4.0, 0.05),
     "world.gravity": _scale(0.5, 1.5),

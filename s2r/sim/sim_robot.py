@@ -51,6 +51,7 @@ from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
 from s2r.sim.pybullet_params import PyBulletParams
 from s2r.sim.relevance import inert_inertial_parameters
+from s2r.sim.rotors import Rotor, RotorDynamics
 from s2r.sim.state import SimState
 from s2r.sim.stepping import CommandFilter, MeasurementFilter, Stepper, SubstepHook
 
@@ -102,6 +103,7 @@ class SimRobot(RobotBase):
                                     explicit=substeps == "explicit")
             self._stepper.owner = self
             self._stepper.rng = np.random.default_rng(seed)
+            self._stepper.rotor_damping = self._rotor_damping
             nominal, units, armature_axes = self._loaded.read_nominal(self.actuators)
             self._applier = PyBulletParams(
                 self.client, self._loaded.link_map(), self._loaded.joint_map(), nominal,
@@ -217,6 +219,8 @@ class SimRobot(RobotBase):
         self._stepper.damped = any(self._applier.damping.values())
         if motors:
             self._stepper.drive()
+            if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
+                self._build_rotors()
         if "world.timestep" in rest or "world.control_period" in rest:
             self._retime()
         if effects:
@@ -236,6 +240,32 @@ class SimRobot(RobotBase):
                 xyz["xyz".index(name[-1])] = value
             if check or reload:
                 self._reload()
+
+    def _build_rotors(self) -> None:
+        """The geared motors' inertia correction (None when no rotor has inertia)."""
+        loaded, rotors = self._loaded, []
+        for act, config in zip(self.actuators, self.description.actuators, strict=True):
+            if not act.rotor_inertia:
+                continue
+            j = loaded.joints[act.joint]
+            if config.mount is None:
+                mount = pb.getJointInfo(loaded.body, j, physicsClientId=self.client)[16]
+            elif config.mount in loaded.links:
+                mount = loaded.links[config.mount]
+            else:
+                raise RobotError(f"actuators: mount '{config.mount}' of the motor of "
+                                 f"{act.joint} is not a link (links: {sorted(loaded.links)})",
+                                 where=self.description.source)
+            ratio = 1.0 if act.gear_ratio is None else act.gear_ratio
+            rotors.append(Rotor(loaded.movable.index(j), mount, act.rotor_inertia, ratio))
+        self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors)
+                                if rotors else None)
+
+    def _rotor_damping(self) -> list[float]:
+        """The joint damping PyBullet applies itself, per movable joint (index order)."""
+        by_index = {j: self._applier.damping.get(name, 0.0)
+                    for name, j in self._loaded.joints.items()}
+        return [by_index.get(j, 0.0) for j in self._loaded.movable]
 
     def _retime(self) -> None:
         window = self._window or self._values["world.control_period"]
@@ -257,6 +287,7 @@ class SimRobot(RobotBase):
         for j, state in zip(loaded.movable, states, strict=True):
             pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
         self._stepper.read_state()
+        self._build_rotors()  # the body id changed
 
     # ------------------------------------------------------------------ running
     @property

@@ -3,6 +3,8 @@ setting it back restores the nominal rollout bit for bit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,9 @@ from s2r.config import builtin_names
 from s2r.params import kind_of, owner_of
 from s2r.sim import SimRobot
 
-ROBOTS = builtin_names("robots")
+#: the built-in robots, and a double pendulum with a geared elbow motor riding on the upper arm
+ROBOTS = [*builtin_names("robots"),
+          str(Path(__file__).parent / "data" / "double_pendulum.yaml")]
 
 
 def rollout(robot: SimRobot, seconds: float = 1.0) -> np.ndarray:
