@@ -7,11 +7,10 @@ control period of ``k = round(period / timestep)`` physics steps, on one of
 two paths:
 
 - fast: when nothing needs work between sub-steps (every effect off, no
-  sub-step hooks, no geared motors), the torques are sent once and PyBullet
-  integrates the ``k`` sub-steps in one ``stepSimulation`` call
-  (``numSubSteps = k``). Joint damping is then evaluated once per control
-  period instead of once per sub-step, a difference within the integration
-  error (see s2r/sim/PHYSICS.md);
+  sub-step hooks, no geared motors, no joint damping, which PyBullet would
+  hold constant over the whole call; see s2r/sim/PHYSICS.md), the torques are
+  sent once and PyBullet integrates the ``k`` sub-steps in one
+  ``stepSimulation`` call (``numSubSteps = k``);
 - explicit: one ``stepSimulation`` per sub-step. Before each one the delayed
   command in force over the sub-step (time-weighted, :class:`s2r.effects.EffectModel`)
   goes through the actuators, smooth friction and rotor torques are added,
