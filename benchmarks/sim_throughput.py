@@ -13,7 +13,8 @@ repetitions, median of them):
 - ``bare``: the same number of ``stepSimulation`` calls per control step on the
   same model in the same client, nothing else (the physics alone);
 - ``hand``: a hand-written Gymnasium env on the same model and sub-steps
-  (``benchmarks/reference_env.py``; a test checks it gives the task's trajectory),
+  (``benchmarks/reference_env.py``; a test checks it gives the trajectory of the
+  task on explicit sub-steps, which the fast path matches within integration error),
   for the tasks it covers;
 
 and prints steps/s of each and the ratios env/bare (1.0 = the task layer costs

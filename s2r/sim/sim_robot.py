@@ -47,6 +47,7 @@ from s2r.errors import ParameterError, RobotError
 from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase
 from s2r.sim.actuators import build_actuators
+from s2r.sim.damping import stiff_damping
 from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
 from s2r.sim.pybullet_params import PyBulletParams
@@ -57,6 +58,9 @@ from s2r.sim.stepping import CommandFilter, MeasurementFilter, Stepper, SubstepH
 
 __all__ = ["CommandFilter", "MeasurementFilter", "SimRobot", "SubstepHook"]
 
+#: parameters that change how stiff the joint damping is (see s2r.sim.damping)
+_STIFFNESS = ("link.*.mass", "link.*.inertia_", "joint.*.damping", "joint.*.armature",
+              "motor.*.", "world.control_period")
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 
@@ -216,7 +220,9 @@ class SimRobot(RobotBase):
                         kind[8:], value)
                 motors = True
         self._applier.apply(rest)
-        self._stepper.damped = any(self._applier.damping.values())
+        if any(kind_of(n).startswith(_STIFFNESS) for n in rest):
+            self._stepper.stiff = stiff_damping(self.client, self._loaded, self._rotor_damping(),
+                                                self._values["world.control_period"])
         if motors:
             self._stepper.drive()
             if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
@@ -288,6 +294,8 @@ class SimRobot(RobotBase):
             pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
         self._stepper.read_state()
         self._build_rotors()  # the body id changed
+        self._stepper.stiff = stiff_damping(self.client, loaded, self._rotor_damping(),
+                                            self._values["world.control_period"])
 
     # ------------------------------------------------------------------ running
     @property

@@ -7,10 +7,11 @@ control period of ``k = round(period / timestep)`` physics steps, on one of
 two paths:
 
 - fast: when nothing needs work between sub-steps (every effect off, no
-  sub-step hooks, no geared motors, no joint damping, which PyBullet would
-  hold constant over the whole call; see s2r/sim/PHYSICS.md), the torques are
-  sent once and PyBullet integrates the ``k`` sub-steps in one
-  ``stepSimulation`` call (``numSubSteps = k``);
+  sub-step hooks, no geared motors, and joint damping mild enough that
+  PyBullet may hold its torque constant over the whole call; see
+  :mod:`s2r.sim.damping` and s2r/sim/PHYSICS.md), the torques are sent once
+  and PyBullet integrates the ``k`` sub-steps in one ``stepSimulation`` call
+  (``numSubSteps = k``);
 - explicit: one ``stepSimulation`` per sub-step. Before each one the delayed
   command in force over the sub-step (time-weighted, :class:`s2r.effects.EffectModel`)
   goes through the actuators, smooth friction and rotor torques are added,
@@ -66,7 +67,8 @@ class Stepper:
         self.configure = configure
         self.explicit = explicit
         self.substeps = 1  # sub-steps per stepSimulation as PyBullet is configured now
-        self.damped = False  # whether PyBullet applies joint damping (see step_period)
+        #: whether joint damping is too stiff for one damping torque per control period
+        self.stiff = False
         self.hooks: list[SubstepHook] = []
         self.rotors: RotorDynamics | None = None
         self.rotor_damping: Callable[[], list[float]] = list
@@ -142,7 +144,7 @@ class Stepper:
         self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
         if (self.live or self.hooks or self.rotors is not None or self.explicit
-                or (self.damped and steps > 1)):
+                or (self.stiff and steps > 1)):
             if self.substeps != 1:
                 self.configure(1)
                 self.substeps = 1
