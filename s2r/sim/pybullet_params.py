@@ -102,8 +102,10 @@ class PyBulletParams:
         self.armature_axes = dict(armature_axes or {})
         self.extra_damping = extra_damping
         self.gravity_direction = [float(d) for d in gravity_direction]
-        #: physics sub-steps PyBullet integrates per stepSimulation (see :meth:`set_substeps`)
+        #: physics sub-steps PyBullet integrates per stepSimulation (see :meth:`set_substeps`;
+        #: until it is called the client's own setting is left alone)
         self.substeps = 1
+        self._own_substeps = False
         #: the joint damping sent to PyBullet per joint (damping plus the extra term)
         self.damping: dict[str, float] = {}
         #: radii of gyration squared (inertia / mass) per link with a mass
@@ -154,8 +156,11 @@ class PyBulletParams:
             elif name == "world.gravity":
                 pb.setGravity(*[value * d for d in self.gravity_direction], physicsClientId=c)
             elif name == "world.timestep":
-                pb.setPhysicsEngineParameter(fixedTimeStep=value * self.substeps,
-                                             numSubSteps=self.substeps, physicsClientId=c)
+                if self._own_substeps:
+                    pb.setPhysicsEngineParameter(fixedTimeStep=value * self.substeps,
+                                                 numSubSteps=self.substeps, physicsClientId=c)
+                else:
+                    pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
             elif kind not in _ELSEWHERE:
                 raise ParameterError("no PyBullet mapping for this parameter", where=name)
         for link in regyrate:
@@ -213,7 +218,7 @@ class PyBulletParams:
         and applies it on each of the ``k`` sub-steps, so the Coulomb motors are issued
         again with ``force / k``.
         """
-        self.substeps = k
+        self.substeps, self._own_substeps = k, True
         pb.setPhysicsEngineParameter(fixedTimeStep=self.values["world.timestep"] * k,
                                      numSubSteps=k, physicsClientId=self.client)
         self.issue_coulomb()

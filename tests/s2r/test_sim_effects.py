@@ -216,3 +216,19 @@ def test_any_effect_or_hook_takes_the_explicit_path():
         robot.add_substep_hook(lambda r: hook_calls.append(r.time))
         robot.act([1.0, 0.0][:robot.spec.n_actions])
         assert robot._stepper.substeps == 1 and len(hook_calls) > 1
+
+
+def test_fast_path_follows_timestep_changes_with_coulomb_friction():
+    """A new timestep changes k: fixedTimeStep, numSubSteps and force / k are issued again."""
+    rows = []
+    for substeps in ("auto", "explicit"):
+        with SimRobot("cartpole", params={"joint.cart.coulomb": 1.0},
+                      substeps=substeps) as robot:
+            part = _rollout(robot, 0.2)
+            robot.set("world.timestep", robot.get("world.timestep") / 2)
+            rng = np.random.default_rng(1)
+            for _ in range(10):
+                robot.act(rng.uniform(robot.spec.action_low, robot.spec.action_high))
+            assert robot._stepper.substeps == (10 if substeps == "auto" else 1)
+            rows.append(np.concatenate([part[-1], robot.observe().q, robot.observe().qd]))
+    np.testing.assert_allclose(rows[0], rows[1], rtol=0, atol=1e-9)
