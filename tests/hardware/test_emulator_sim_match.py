@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
 from hardware.emulator import Plant
+from s2r.errors import RobotError
 from s2r.sim import SimRobot
 
 QUIET = {"action_jitter": 0.0, "position_noise": 0.0, "velocity_noise": 0.0,
@@ -32,5 +35,15 @@ def test_the_same_truth_gives_the_same_measurement_in_simrobot_and_plant(robot: 
                 q, qd, sensors = plant.measurement()
                 assert (obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist()) == (
                     list(q), list(qd), list(sensors))
+    finally:
+        plant.close()
+
+
+def test_the_plants_simrobot_is_not_pickled_without_its_channels() -> None:
+    """Its enable channel and coasting belong to the Plant: a bare copy would drive wrongly."""
+    plant = Plant("pendulum", "nominal", rng=np.random.default_rng(0))
+    try:
+        with pytest.raises(RobotError, match="carried channels"):
+            pickle.dumps(plant.sim)
     finally:
         plant.close()
