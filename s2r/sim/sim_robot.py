@@ -575,8 +575,8 @@ class SimRobot(RobotBase):
             raise RobotError("cannot pickle a closed robot", where=self.description.name)
         if (self._stepper.hooks or self._command_filter or self._measurement_filter
                 or self._stepper.transform is not None):
-            raise RobotError("cannot pickle a robot with sub-step hooks, filters or carried "
-                             "channels installed "
+            raise RobotError("cannot pickle a robot with sub-step hooks or filters (or carried "
+                             "channels) installed "
                              "(they belong to the environment wrapping it): pickle the bare "
                              "robot", where=self.description.name)
         values = {n: v for n, v in self.get_params().items()
