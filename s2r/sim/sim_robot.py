@@ -374,6 +374,15 @@ class SimRobot(RobotBase):
         command (actuator channels, then the extra ones, time-averaged over the
         step) and the joint velocities into the actuators' commands. Commands
         are then sent with :meth:`send` and time advanced with :meth:`advance`.
+
+        >>> robot = SimRobot("pendulum", params={"delay.action": 0.01})
+        >>> robot.carry_channels(1, lambda u, qd: [u[0] * u[1]])  # channel 1 gates the drive
+        >>> _ = robot.reset()
+        >>> robot.send([2.0], channels=[1.0])
+        >>> robot.advance()  # 20 ms: the gate opens halfway through
+        >>> bool(robot.observe().qd[0] > 0.0), robot._command
+        (True, [2.0])
+        >>> robot.close()
         """
         fx = self._fx
         fx.aux = count
