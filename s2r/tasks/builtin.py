@@ -15,6 +15,7 @@ joints follow the same roles.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -36,14 +37,16 @@ class CartpoleBalance(RobotTask):
         return rng.uniform(-0.05, 0.05, 2), rng.uniform(-0.05, 0.05, 2)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        x, th = obs.q
-        return np.array([x, np.cos(th), np.sin(th), obs.qd[0], obs.qd[1]], dtype=np.float32)
+        x, th = obs.q.tolist()
+        xd, thd = obs.qd.tolist()
+        return np.array([x, math.cos(th), math.sin(th), xd, thd], dtype=np.float32)
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
         return 1.0
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.x_limit or abs(wrap_angle(obs.q[1])) > self.angle_limit)
+        x, th = obs.q.tolist()
+        return abs(x) > self.x_limit or abs(wrap_angle(th)) > self.angle_limit
 
 
 class CartpoleSwingup(CartpoleBalance):
@@ -56,13 +59,15 @@ class CartpoleSwingup(CartpoleBalance):
         return q, rng.uniform(-0.05, 0.05, 2)
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        upright = 0.5 * (1.0 + np.cos(obs.q[1]))
-        centred = np.exp(-0.5 * (obs.q[0] / 1.0) ** 2)
-        effort = 1e-3 * float(np.sum(self.to_action(applied) ** 2))
-        return float(upright * centred - effort)
+        x, th = obs.q.tolist()
+        upright = 0.5 * (1.0 + math.cos(th))
+        centred = float(np.exp(-0.5 * (x / 1.0) ** 2))  # np.exp: math.exp differs in the last bit
+        u = self.normalized(applied)  # NumPy's square and sum, bit for bit:
+        effort = 1e-3 * (u[0] * u[0] if len(u) == 1 else float(np.sum(np.square(u))))
+        return upright * centred - effort
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.x_limit)
+        return abs(obs.q.tolist()[0]) > self.x_limit
 
 
 class PendulumSwingup(RobotTask):
@@ -76,13 +81,14 @@ class PendulumSwingup(RobotTask):
         return rng.uniform(-0.1, 0.1, 1), rng.uniform(-0.1, 0.1, 1)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        q = obs.q[0]
-        return np.array([np.cos(q), np.sin(q), obs.qd[0]], dtype=np.float32)
+        (q,), (qd,) = obs.q.tolist(), obs.qd.tolist()
+        return np.array([math.cos(q), math.sin(q), qd], dtype=np.float32)
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        error = float(wrap_angle(obs.q[0] - np.pi))
-        u = float(self.to_action(applied)[0])
-        return -(error**2 + 0.1 * obs.qd[0] ** 2 + 0.01 * u**2)
+        (q,), (qd,) = obs.q.tolist(), obs.qd.tolist()
+        error = wrap_angle(q - math.pi)
+        u = self.normalized(applied)[0]
+        return -(error**2 + 0.1 * qd**2 + 0.01 * u**2)
 
 
 class FurutaSwingup(RobotTask):
@@ -97,15 +103,16 @@ class FurutaSwingup(RobotTask):
         return rng.uniform(-0.05, 0.05, 2), rng.uniform(-0.05, 0.05, 2)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        th, al = obs.q
-        return np.array([np.cos(th), np.sin(th), np.cos(al), np.sin(al), obs.qd[0], obs.qd[1]],
+        th, al = obs.q.tolist()
+        thd, ald = obs.qd.tolist()
+        return np.array([math.cos(th), math.sin(th), math.cos(al), math.sin(al), thd, ald],
                         dtype=np.float32)
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        th, al = obs.q
-        upright = 0.5 * (1.0 - np.cos(al))
-        u = float(self.to_action(applied)[0])
-        return float(upright - 0.05 * th**2 - 1e-3 * obs.qd[1] ** 2 * upright - 1e-3 * u**2)
+        th, al = obs.q.tolist()
+        upright = 0.5 * (1.0 - math.cos(al))
+        u = self.normalized(applied)[0]
+        return upright - 0.05 * th**2 - 1e-3 * obs.qd.tolist()[1] ** 2 * upright - 1e-3 * u**2
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.arm_limit)
+        return abs(obs.q.tolist()[0]) > self.arm_limit
