@@ -164,3 +164,29 @@ def test_float_action_scaling_matches_to_command(dtype):
             assert _bits(env.normalized(applied)) == _bits(env.to_action(applied)), v
     finally:
         env.close()
+
+
+def _numpy_clip(spec, action):
+    a = np.array(action, dtype=np.float64).reshape(spec.n_actions)
+    a = np.nan_to_num(a, posinf=np.inf, neginf=-np.inf)
+    return np.minimum(np.maximum(a, spec.action_low), spec.action_high)
+
+
+def test_clip_action_is_numpys_clip_bit_for_bit():
+    from s2r.robot import ActuatorSpec, RobotSpec
+
+    spec = RobotSpec("r", (), (ActuatorSpec("a", "j", "torque", -2.0, 2.0),
+                               ActuatorSpec("b", "j", "force", 0.0, 3.0),
+                               ActuatorSpec("c", "j", "torque", -1.0, -0.0),
+                               ActuatorSpec("d", "j", "dc_motor", 0.5, 6)), 50.0)
+    rng = np.random.default_rng(2)
+    edges = [0.0, -0.0, np.nan, np.inf, -np.inf, 2.0, -2.0, 3.0, 0.5, -1.0, 6.0, 1e-320]
+    rows = [rng.uniform(-8.0, 8.0, 4) for _ in range(3000)]
+    rows += [rng.choice(edges, 4) for _ in range(3000)]
+    for row in rows:
+        for action in (row, row.tolist(), row.astype(np.float32), row.reshape(1, 4)):
+            got = spec.clip_action(action)
+            assert got.dtype == np.float64 and got.shape == (4,)
+            assert got.tobytes() == _numpy_clip(spec, action).tobytes(), action
+    with pytest.raises(ValueError, match="reshape"):
+        spec.clip_action(np.zeros(3))
