@@ -16,12 +16,20 @@ repetitions, median of them):
 and prints steps/s of each and the ratios env/bare (1.0 = the task layer costs
 nothing), floor/bare (the best any torque-driven env could reach) and env/hand
 (>= 1.0: s2r is as fast as writing the env by hand).
-Run: ``.venv/bin/python benchmarks/sim_throughput.py``.
+
+Rates are per CPU second of this process (``time.process_time``), so other load
+on the machine changes them little; ``--wall`` times with the wall clock instead.
+``--save FILE`` writes the medians as JSON; ``--baseline FILE`` (such a file from
+an earlier commit) adds the column ``env/base``: this commit's env steps/s over
+the baseline's. For a before/after comparison, run both commits alternately on
+the same machine and compare the medians.
+Run: ``.venv/bin/python benchmarks/sim_throughput.py [--steps N] [--repeats N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -36,58 +44,71 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_env import ReferenceEnv  # noqa: E402
 
 HAND = ("furuta_swingup", "cartpole_balance", "pendulum_swingup")
+clock = time.process_time  # CPU time of this process (``--wall``: time.perf_counter)
 
 
 def bench_env(env, steps: int) -> float:
     env.reset(seed=0)
     action = np.full(env.action_space.shape, 0.1, dtype=np.float32)
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps):
         _, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             env.reset()
-    return steps / (time.perf_counter() - t0)
+    return steps / (clock() - t0)
 
 
 def bench_robot(robot, steps: int) -> float:
     robot.reset()
     command = robot.spec.action_high * 0.1
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps):
         robot.act(command)
         robot.observe()
-    return steps / (time.perf_counter() - t0)
+    return steps / (clock() - t0)
 
 
 def bench_floor(robot, steps: int, substeps: int) -> float:
     client, body, ids = robot.client, robot.body, robot._act_joint_ids
     forces = [0.0] * len(ids)
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps * substeps):
         pb.setJointMotorControlArray(body, ids, pb.TORQUE_CONTROL, forces=forces,
                                      physicsClientId=client)
         pb.stepSimulation(physicsClientId=client)
-    return steps / (time.perf_counter() - t0)
+    return steps / (clock() - t0)
 
 
 def bench_bare(robot, steps: int, substeps: int) -> float:
     client = robot.client
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps * substeps):
         pb.stepSimulation(physicsClientId=client)
-    return steps / (time.perf_counter() - t0)
+    return steps / (clock() - t0)
 
 
 def main() -> None:
+    global clock
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--wall", action="store_true", help="time with the wall clock")
+    parser.add_argument("--save", metavar="FILE", help="write the median rates as JSON")
+    parser.add_argument("--baseline", metavar="FILE", help="a --save file: adds env/base")
     args = parser.parse_args()
+    if args.wall:
+        clock = time.perf_counter
+    base = {}
+    if args.baseline:
+        with open(args.baseline, encoding="utf-8") as f:
+            base = json.load(f)
     print(f"{'task':18s} {'substeps':>8s} {'env/s':>8s} {'robot/s':>8s} {'floor/s':>8s} "
           f"{'bare/s':>8s} {'hand/s':>8s} {'env/bare':>9s} {'floor/bare':>10s} "
-          f"{'env/hand':>9s}")
-    for name, (_, cls) in TASKS.items():
-        env = cls()
+          f"{'env/hand':>9s}" + (f" {'env/base':>9s}" if base else ""))
+    saved: dict[str, dict[str, float]] = {}
+    for name in args.tasks:
+        env = TASKS[name][1]()
         robot = env.robot
         substeps = round(robot.get("world.control_period") / robot.get("world.timestep"))
         hand = ReferenceEnv(name) if name in HAND else None
@@ -102,11 +123,16 @@ def main() -> None:
                 rates["hand"].append(bench_env(hand, args.steps))
         e, r, f, b = (statistics.median(rates[k]) for k in ("env", "robot", "floor", "bare"))
         h = statistics.median(rates["hand"]) if rates["hand"] else float("nan")
+        saved[name] = {"env": e, "robot": r, "floor": f, "bare": b, "hand": h}
+        old = base.get(name, {}).get("env", float("nan"))
         print(f"{name:18s} {substeps:8d} {e:8.0f} {r:8.0f} {f:8.0f} {b:8.0f} {h:8.0f} "
-              f"{e / b:9.2f} {f / b:10.2f} {e / h:9.2f}")
+              f"{e / b:9.2f} {f / b:10.2f} {e / h:9.2f}" + (f" {e / old:9.2f}" if base else ""))
         env.close()
         if hand is not None:
             hand.close()
+    if args.save:
+        with open(args.save, "w", encoding="utf-8") as f:
+            json.dump(saved, f, indent=1)
 
 
 if __name__ == "__main__":
