@@ -63,6 +63,11 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
 
     ``guard`` is the task's :class:`~s2r.safety.SafetyGuard`: that of a
     :class:`~s2r.safety.GuardedRobot` (hardware) or a new one from the robot's spec.
+
+    :meth:`observation`, :meth:`reward` and :meth:`terminated` run every step: on a
+    few numbers, Python floats (``obs.q.tolist()``, :mod:`math`, :meth:`normalized`)
+    cost a fraction of NumPy's per-call overhead, which is what the built-in tasks do.
+    (``math.exp`` and ``x**2`` vs ``x*x`` can differ from NumPy in the last bit.)
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # noqa: RUF012
