@@ -18,9 +18,10 @@ Side by side in one run, alternating ``--repeats`` times (medians):
   workers each got the pickled SimRobot (rebuilt in the worker's own physics client) and
   the log once, at start-up (start-up is not timed: sysid keeps its pool).
 
-Columns: simulated seconds replayed per CPU second (all processes' CPU time) and per
-wall-clock second, and ``speed-up``, the wall-clock throughput over that of one process
-(at most the number of free cores: on a busy machine it is lower).
+Columns: simulated seconds replayed per CPU second (all processes' CPU time: equal in both
+rows when spreading the work costs nothing) and per wall-clock second, and ``speed-up``,
+the wall-clock throughput over that of one process. The speed-up is bounded by the number
+of *free* cores: the load average, printed before and after, says how many there were.
 Run: ``.venv/bin/python benchmarks/replay_throughput.py [--robot furuta] [--workers 2]``.
 """
 
@@ -175,6 +176,7 @@ def main() -> None:
           f"{robot.get('world.timestep'):g} s: {len(starts)} segments of {length} steps "
           f"({sim_seconds:.1f} simulated s per pass), {os.cpu_count()} CPUs")
 
+    load = os.getloadavg()
     t0 = time.perf_counter()
     pool = make_pool(robot, log, length, args.workers)
     replay_pool(pool, starts, args.workers)  # starts every worker (untimed warm-up)
@@ -204,6 +206,7 @@ def main() -> None:
         print(f"{label:12s} {cpu_rate:12.1f} {wall_rate:13.1f} {wall_rate / one_wall:9.2f}")
     print(f"pool start-up {startup:.2f} s (untimed); largest segment error {worst:g} "
           "(0: the replaying robot is the logging one)")
+    print(f"load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f}")
     if worst != 0.0:
         raise SystemExit("replay did not reproduce the log exactly")
 
