@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
@@ -123,7 +124,7 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         """Inverse of :meth:`to_command`."""
         return (np.asarray(command) - self._mid) / self._half
 
-    def normalized(self, command: np.ndarray) -> list[float]:
+    def normalized(self, command: np.ndarray | Sequence[float]) -> list[float]:
         """:meth:`to_action` of a command as Python floats, the same values bit for bit
         (what rewards use: cheaper than NumPy on a few elements).
 
@@ -133,7 +134,8 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         ([0.5], [0.5])
         >>> env.close()
         """
-        return [(c - m) / h for c, (m, h) in zip(command.tolist(), self._mid_half, strict=True)]
+        values = command.tolist() if type(command) is np.ndarray else list(command)
+        return [(c - m) / h for c, (m, h) in zip(values, self._mid_half, strict=True)]
 
     def _command(self, action: Any) -> Any:
         """:meth:`to_command` as Python floats for a plain float vector (the same values

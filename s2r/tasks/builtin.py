@@ -45,8 +45,7 @@ class CartpoleBalance(RobotTask):
         return 1.0
 
     def terminated(self, obs: Observation) -> bool:
-        x, th = obs.q.tolist()
-        return abs(x) > self.x_limit or abs(wrap_angle(th)) > self.angle_limit
+        return bool(abs(obs.q[0]) > self.x_limit or abs(wrap_angle(obs.q[1])) > self.angle_limit)
 
 
 class CartpoleSwingup(CartpoleBalance):
@@ -67,7 +66,7 @@ class CartpoleSwingup(CartpoleBalance):
         return upright * centred - effort
 
     def terminated(self, obs: Observation) -> bool:
-        return abs(obs.q.tolist()[0]) > self.x_limit
+        return bool(abs(obs.q[0]) > self.x_limit)
 
 
 class PendulumSwingup(RobotTask):
@@ -115,4 +114,4 @@ class FurutaSwingup(RobotTask):
         return upright - 0.05 * th**2 - 1e-3 * obs.qd.tolist()[1] ** 2 * upright - 1e-3 * u**2
 
     def terminated(self, obs: Observation) -> bool:
-        return abs(obs.q.tolist()[0]) > self.arm_limit
+        return bool(abs(obs.q[0]) > self.arm_limit)

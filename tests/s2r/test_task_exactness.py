@@ -162,6 +162,7 @@ def test_float_action_scaling_matches_to_command(dtype):
             assert _bits(fast) == _bits(env.to_command(a)), v
             applied = env.to_command(a)
             assert _bits(env.normalized(applied)) == _bits(env.to_action(applied)), v
+            assert _bits(env.normalized(applied.tolist())) == _bits(env.to_action(applied))
     finally:
         env.close()
 
