@@ -48,6 +48,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/sim_throughput.py
+	$(PY) benchmarks/replay_throughput.py
 	$(PY) benchmarks/randomization_overhead.py
 	$(PY) benchmarks/serial_loop.py
 	$(PY) benchmarks/visual_render.py

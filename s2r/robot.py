@@ -78,6 +78,13 @@ class SafetyLimits:
     max_action_delta: float | None = None
 
 
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.minimum(np.maximum(x, lo), hi)`` bit for bit (a tie, as 0.0 vs -0.0, gives the
+    bound, as NumPy does) on Python floats, for a value that is not NaN."""
+    m = x if x > lo else lo
+    return m if m < hi else hi
+
+
 @dataclass(frozen=True)
 class RobotSpec:
     """What a policy and a runner need to know about a robot."""
@@ -124,10 +131,20 @@ class RobotSpec:
         >>> spec.clip_action([5.0]), spec.clip_action([float("nan")])
         (array([2.]), array([0.]))
         """
-        a = np.array(action, dtype=np.float64).reshape(self.n_actions)
-        if a[0] != a[0] or (a != a).any():  # NaN: cheap check first
-            a = np.nan_to_num(a, posinf=np.inf, neginf=-np.inf)
-        return np.minimum(np.maximum(a, self.action_low), self.action_high)
+        if type(action) is np.ndarray and action.dtype.char == "d" and action.ndim == 1:
+            values = action.tolist()  # the per-step case: Python floats beat NumPy on a few
+        else:
+            values = np.array(action, dtype=np.float64).reshape(self.n_actions).tolist()
+        if len(values) != self.n_actions:
+            values = np.reshape(values, self.n_actions).tolist()  # NumPy's error
+        return np.array([_clip(x, lo, hi) if x == x else z
+                         for x, (lo, hi, z) in zip(values, self._clip_bounds)])
+
+    @cached_property
+    def _clip_bounds(self) -> list[tuple[float, float, float]]:
+        """(low, high, what NaN becomes: 0 clipped) per actuator, as Python floats."""
+        return [(float(a.low), float(a.high), _clip(0.0, float(a.low), float(a.high)))
+                for a in self.actuators]
 
     def units(self) -> dict[str, str]:
         """Unit of every log column of this robot (``t``, ``u.*``, ``q.*``, ``qd.*``)."""

@@ -65,7 +65,18 @@ class SafetyGuard:
 
     @previous.setter
     def previous(self, value: Sequence[float] | np.ndarray) -> None:
-        self._prev = np.asarray(value, dtype=np.float64).reshape(self.spec.n_actions).tolist()
+        self._prev = self._floats(value)
+
+    def _floats(self, values: Sequence[float] | np.ndarray) -> list[float]:
+        """One command as Python floats; a float vector or list of floats of the right
+        length is taken as is (the per-step case), anything else through NumPy."""
+        n = self.spec.n_actions
+        if type(values) is np.ndarray:
+            if values.dtype.char == "d" and values.shape == (n,):
+                return values.tolist()
+        elif type(values) is list and len(values) == n and all(type(x) is float for x in values):
+            return values[:]
+        return np.asarray(values, dtype=np.float64).reshape(n).tolist()
 
     def reset(self, previous: Sequence[float] | np.ndarray | None = None) -> None:
         """Restart the rate limit from ``previous`` (default: zero output)."""
@@ -76,7 +87,7 @@ class SafetyGuard:
 
     def filter(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """The command to send for ``action``: finite, within limits and rate limit."""
-        raw = np.asarray(action, dtype=np.float64).reshape(self.spec.n_actions).tolist()
+        raw = self._floats(action)
         delta, out = self._delta, []
         clipped = limited = False
         for x, (lo, hi), p in zip(raw, self._bounds, self._prev):

@@ -21,6 +21,7 @@ its last half (:meth:`BuiltinTask.success`). At the end of every episode
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsFloat
 
@@ -101,8 +102,9 @@ class CartpoleBalance(BuiltinTask):
         return rng.uniform(-0.05, 0.05, 2), rng.uniform(-0.05, 0.05, 2)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        x, th = obs.q
-        return np.array([x, np.cos(th), np.sin(th), obs.qd[0], obs.qd[1]], dtype=np.float32)
+        x, th = obs.q.tolist()
+        xd, thd = obs.qd.tolist()
+        return np.array([x, math.cos(th), math.sin(th), xd, thd], dtype=np.float32)
 
     def observation_layout(self) -> list[tuple[str, str]]:
         (cart, xu, vu), (pole, _, wu) = _joint(self, 0), _joint(self, 1)
@@ -133,10 +135,12 @@ class CartpoleSwingup(CartpoleBalance):
         return q, rng.uniform(-0.05, 0.05, 2)
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        upright = 0.5 * (1.0 + np.cos(obs.q[1]))
-        centred = np.exp(-0.5 * (obs.q[0] / 1.0) ** 2)
-        effort = 1e-3 * float(np.sum(self.to_action(applied) ** 2))
-        return float(upright * centred - effort)
+        x, th = obs.q.tolist()
+        upright = 0.5 * (1.0 + math.cos(th))
+        centred = float(np.exp(-0.5 * (x / 1.0) ** 2))  # np.exp: math.exp differs in the last bit
+        u = self.normalized(applied)  # NumPy's square and sum, bit for bit:
+        effort = 1e-3 * (u[0] * u[0] if len(u) == 1 else float(np.sum(np.square(u))))
+        return upright * centred - effort
 
     def at_goal(self, obs: Observation) -> bool:
         return bool(abs(wrap_angle(obs.q[1])) < self.upright_tolerance)
@@ -160,17 +164,18 @@ class PendulumSwingup(BuiltinTask):
         return rng.uniform(-0.1, 0.1, 1), rng.uniform(-0.1, 0.1, 1)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        q = obs.q[0]
-        return np.array([np.cos(q), np.sin(q), obs.qd[0]], dtype=np.float32)
+        (q,), (qd,) = obs.q.tolist(), obs.qd.tolist()
+        return np.array([math.cos(q), math.sin(q), qd], dtype=np.float32)
 
     def observation_layout(self) -> list[tuple[str, str]]:
         name, _, wu = _joint(self, 0)
         return [(f"cos(q.{name})", "-"), (f"sin(q.{name})", "-"), (f"qd.{name}", wu)]
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        error = float(wrap_angle(obs.q[0] - np.pi))
-        u = float(self.to_action(applied)[0])
-        return -(error**2 + 0.1 * obs.qd[0] ** 2 + 0.01 * u**2)
+        (q,), (qd,) = obs.q.tolist(), obs.qd.tolist()
+        error = wrap_angle(q - math.pi)
+        u = self.normalized(applied)[0]
+        return -(error**2 + 0.1 * qd**2 + 0.01 * u**2)
 
     def at_goal(self, obs: Observation) -> bool:
         return bool(abs(wrap_angle(obs.q[0] - np.pi)) < self.upright_tolerance)
@@ -199,8 +204,9 @@ class FurutaSwingup(BuiltinTask):
         return rng.uniform(-0.05, 0.05, 2), rng.uniform(-0.05, 0.05, 2)
 
     def observation(self, obs: Observation) -> np.ndarray:
-        th, al = obs.q
-        return np.array([np.cos(th), np.sin(th), np.cos(al), np.sin(al), obs.qd[0], obs.qd[1]],
+        th, al = obs.q.tolist()
+        thd, ald = obs.qd.tolist()
+        return np.array([math.cos(th), math.sin(th), math.cos(al), math.sin(al), thd, ald],
                         dtype=np.float32)
 
     def observation_layout(self) -> list[tuple[str, str]]:
@@ -209,13 +215,14 @@ class FurutaSwingup(BuiltinTask):
                 (f"sin(q.{pend})", "-"), (f"qd.{arm}", au), (f"qd.{pend}", pu)]
 
     def reward(self, obs: Observation, applied: np.ndarray) -> float:
-        th, al = obs.q
-        upright = 0.5 * (1.0 - np.cos(al))
-        speed2 = obs.qd[1] ** 2 + 0.5 * obs.qd[0] ** 2
-        slow = np.exp(-0.5 * speed2 / self.speed_scale**2)
-        u = float(self.to_action(applied)[0])
+        th, al = obs.q.tolist()
+        thd, ald = obs.qd.tolist()
+        upright = 0.5 * (1.0 - math.cos(al))
+        speed2 = ald**2 + 0.5 * thd**2
+        slow = float(np.exp(-0.5 * speed2 / self.speed_scale**2))  # np.exp: bit for bit
+        u = self.normalized(applied)[0]
         centred = (th / self.arm_limit) ** 2
-        return float(upright * (0.3 + 0.7 * slow) - 0.1 * centred - 1e-3 * u**2)
+        return upright * (0.3 + 0.7 * slow) - 0.1 * centred - 1e-3 * u**2
 
     def at_goal(self, obs: Observation) -> bool:
         return bool(abs(wrap_angle(obs.q[1] - np.pi)) < self.upright_tolerance
