@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import yaml
+from sysid_logs import TRUTH
 
 from randomizers.registry import load_randomization
 from s2r.errors import ConfigError, LogFormatError, ParameterError
@@ -15,7 +16,6 @@ from s2r.sysid import identify
 from s2r.sysid.data import read_recordings
 from s2r.sysid.evaluate import Evaluator
 from s2r.sysid.segments import channels, cut, measured
-from tests.sysid.conftest import TRUTH
 
 
 @pytest.fixture(scope="module")
