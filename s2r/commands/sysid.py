@@ -38,6 +38,9 @@ class SysidConfig:
                                     "single shooting", gt=0)
     signals: list[str] = setting(factory=lambda: ["q"], help="compared channels: q, qd, "
                                  "q.<joint>, qd.<joint>, sensor names")
+    start_velocity: str = setting("logged", "velocities segments start from: the log's, or "
+                                  "central differences of its positions",
+                                  choices=("logged", "central"))
     fixed: dict[str, float] = setting(factory=dict, help="parameters held at given values")
     workers: int | None = setting(None, "worker processes; null: the cores available", ge=1)
     max_evaluations: int | None = setting(None, "residual evaluations at most; null: the "
@@ -80,7 +83,8 @@ def sysid(args: argparse.Namespace) -> int:
         result = identify(cfg.robot, list(cfg.logs), list(cfg.params), method=cfg.method,
                           holdout=holdout, segment=cfg.segment, signals=list(cfg.signals),
                           fixed=dict(cfg.fixed), workers=cfg.workers, out=cfg.out,
-                          progress=show, max_evaluations=cfg.max_evaluations)
+                          progress=show, max_evaluations=cfg.max_evaluations,
+                          start_velocity=cfg.start_velocity)
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "
                   "evaluations)")
     for col in ("parameter", "nominal", "fitted", "std", "95% interval", "unit"):

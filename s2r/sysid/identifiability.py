@@ -190,6 +190,11 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
             out.combinations.append(Combination(
                 " ".join(terms), "linear", {names[i]: float(c[i]) for i in np.flatnonzero(c)},
                 float(c @ z), math.sqrt(max(float(c @ cov_z @ c), 0.0))))
+    for g in groups:
+        if len(g) == 1:
+            out.warnings.append(f"{names[g[0]]}: small steps of it do not change the residuals "
+                                "at the fit (a step-wise effect, e.g. a delay applied at "
+                                "physics-step resolution): try method=cma, or fix it")
     if groups:
         for comb in out.combinations:
             out.warnings.append(f"{', '.join(comb.coefficients)}: not identifiable one by one "

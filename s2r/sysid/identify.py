@@ -31,10 +31,10 @@ Progress = Callable[[str, int, float], None]
 
 
 def _segments(recs: Sequence[Recording], cols: list[str], spec: Any, length: float | None,
-              history: float) -> tuple[list[Segment], np.ndarray]:
+              history: float, start_velocity: str) -> tuple[list[Segment], np.ndarray]:
     targets = [measured(r, cols, spec.joint_names, list(spec.sensors)) for r in recs]
     segs = [s for r, y in zip(recs, targets, strict=True)
-            for s in cut(r, y, length, spec.control_rate, history)]
+            for s in cut(r, y, length, spec.control_rate, history, start_velocity)]
     if not segs:
         raise ConfigError("the logs are too short to cut a single segment", where="logs")
     return segs, np.concatenate([s.target for s in segs])
@@ -59,7 +59,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
              segment: float | None = 0.15, signals: Sequence[str] = ("q",),
              fixed: Mapping[str, float] | None = None, workers: int | None = None,
              out: Pathish | None = None, progress: Progress | None = None,
-             max_evaluations: int | None = None, rtol: float = 1e-3) -> SysidResult:
+             max_evaluations: int | None = None, rtol: float = 1e-3,
+             start_velocity: str = "logged") -> SysidResult:
     """Fit ``params`` (names or globs) of ``robot`` to ``logs``; write ``out`` if given.
 
     Args:
@@ -74,6 +75,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
         fixed: parameters held at given values.
         workers: processes for the simulations (default: the cores available).
         rtol: singular values below ``rtol`` times the largest count as not identified.
+        start_velocity: ``logged`` or ``central`` (from the positions around the start
+            row, see :func:`s2r.sysid.segments.start_velocities`).
 
     >>> identify("pendulum", [], ["link.pole.mass"])
     Traceback (most recent call last):
@@ -90,7 +93,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     say = progress or (lambda stage, n, cost: None)
     try:
         return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
-                         workers or default_workers(), out, say, max_evaluations, rtol)
+                         workers or default_workers(), out, say, max_evaluations, rtol,
+                         start_velocity)
     finally:
         if own:
             sim.close()
@@ -99,7 +103,7 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
 def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: Any,
               segment: float | None, signals: Sequence[str], fixed: Mapping[str, float],
               workers: int, out: Pathish | None, say: Progress, max_evaluations: int | None,
-              rtol: float) -> SysidResult:
+              rtol: float, start_velocity: str) -> SysidResult:
     spec = sim.spec
     optimizer = get_optimizer(method, **({"max_evaluations": max_evaluations}
                                          if max_evaluations else {}))
@@ -110,7 +114,7 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                           spec, holdout)
     cols = channels(signals, spec.joint_names, list(spec.sensors))
     history = 2.0 * sim.params["delay.action"].high + 2.0 / spec.control_rate
-    segs, target = _segments(fit, cols, spec, segment, history)
+    segs, target = _segments(fit, cols, spec, segment, history, start_velocity)
     names = (cols, spec.joint_names, list(spec.sensors))
     low, high = vec.bounds()
     x0 = np.clip(vec.to_vector({**sim.get_params(), **vec.fixed}), low, high)
@@ -132,7 +136,7 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol)
         nominal_x = x0
     summary = _validation(sim, vec, nominal_x, best.x, held or fit, cols, spec, segment,
-                          history, workers, bool(held))
+                          history, workers, bool(held), start_velocity)
     estimates = _estimates(vec, best.x, info.std)
     warnings = list(info.warnings)
     return _finish(SysidResult(spec.name, method, estimates, dict(vec.fixed), info.combinations,
@@ -189,9 +193,11 @@ def _estimates(vec: ParameterVector, x: np.ndarray, std: np.ndarray) -> dict[str
 
 def _validation(sim: Any, vec: ParameterVector, x_nominal: np.ndarray, x_fit: np.ndarray,
                 recs: Sequence[Recording], cols: list[str], spec: Any, segment: float | None,
-                history: float, workers: int, held_out: bool) -> dict[str, Any]:
+                history: float, workers: int, held_out: bool, start_velocity: str
+                ) -> dict[str, Any]:
     """NRMSE and fit % per channel, nominal vs fitted, by multiple shooting on ``recs``."""
-    segs, target = _segments(recs, cols, spec, 0.15 if segment is None else segment, history)
+    segs, target = _segments(recs, cols, spec, 0.15 if segment is None else segment, history,
+                             start_velocity)
     scales = np.where(target.std(axis=0) > 0, target.std(axis=0), 1.0)
     with Evaluator(sim, segs, cols, spec.joint_names, list(spec.sensors), scales,
                    min(workers, 2)) as ev:

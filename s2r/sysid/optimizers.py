@@ -8,7 +8,7 @@ Jacobian's columns, a CMA-ES population) can run in parallel.
 
 >>> import numpy as np
 >>> many = lambda xs: [np.array([x[0] - 1.0, 2.0 * (x[1] + 0.5)]) for x in xs]
->>> out = get_optimizer("lsq").minimize(many, np.zeros(2), -np.ones(2), np.ones(2))
+>>> out = get_optimizer("lsq").minimize(many, np.zeros(2), np.full(2, -2.0), np.full(2, 2.0))
 >>> np.round(out.x, 6).tolist(), out.cost < 1e-12
 ([1.0, -0.5], True)
 """

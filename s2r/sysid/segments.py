@@ -81,15 +81,40 @@ class Segment:
     target: np.ndarray
 
 
+VELOCITIES = ("logged", "central")
+
+
+def start_velocities(rec: Recording, how: str) -> np.ndarray:
+    """Joint velocities segments start from: ``logged`` (the log's ``qd``) or ``central``
+    (``(q[k+1] - q[k-1]) / (t[k+1] - t[k-1])``: no filter lag, for logs whose velocities
+    are filtered differences; the first and last rows keep the logged value).
+
+    >>> import numpy as np
+    >>> t = np.arange(4) * 0.1
+    >>> rec = Recording("x", t, np.zeros((4, 1)), (t ** 2)[:, None], np.zeros((4, 1)),
+    ...                 np.zeros((4, 0)))
+    >>> start_velocities(rec, "central")[:, 0].round(6).tolist()
+    [0.0, 0.2, 0.4, 0.0]
+    """
+    if how not in VELOCITIES:
+        raise ConfigError(f"must be logged or central, got {how!r}", where="start_velocity")
+    qd = rec.qd.copy()
+    if how == "central" and len(rec) >= 3:
+        qd[1:-1] = (rec.q[2:] - rec.q[:-2]) / (rec.t[2:] - rec.t[:-2])[:, None]
+    return qd
+
+
 def cut(rec: Recording, target: np.ndarray, length: float | None, control_rate: float,
-        history: float = 0.1) -> list[Segment]:
+        history: float = 0.1, start_velocity: str = "logged") -> list[Segment]:
     """Segments of ``length`` seconds (``None``: the whole recording) of one recording.
 
     ``target`` holds the measured channels of every row of ``rec``; ``history`` is how
-    far back (s) commands are kept for the delay queue (at least the longest delay).
+    far back (s) commands are kept for the delay queue (at least the longest delay);
+    ``start_velocity`` says where the start velocities come from (:func:`start_velocities`).
     Segments start at row 1 or later (the first needs a command sent before it).
     """
     n = len(rec)
+    qd0 = start_velocities(rec, start_velocity)
     steps = n - 2 if length is None else max(1, int(round(length * control_rate)))
     out = []
     for k in range(1, n - 1, steps):
@@ -99,7 +124,7 @@ def cut(rec: Recording, target: np.ndarray, length: float | None, control_rate: 
         past = tuple((float(rec.t[j]), tuple(map(float, rec.q[j])), tuple(map(float, rec.qd[j])))
                      for j in rows)
         out.append(Segment(f"{rec.source}@{rec.t[k]:.3f}", float(rec.t[k]),
-                           tuple(map(float, rec.q[k])), tuple(map(float, rec.qd[k])),
+                           tuple(map(float, rec.q[k])), tuple(map(float, qd0[k])),
                            before, past, rec.u[k:end], target[k + 1:end + 1]))
     return out
 

@@ -159,3 +159,18 @@ def test_holdout_as_a_list_of_logs(furuta_log, recorder):
     assert result.summary["data"] == "held-out"
     with pytest.raises(ConfigError, match="every log is held out"):
         identify("furuta", [held], ["link.pendulum.mass"], holdout=[held], workers=1)
+
+
+def test_cma_finds_an_action_delay_that_least_squares_cannot_step_through(recorder):
+    """A delay acts at physics sub-step (2 ms) resolution: the residual is flat between
+    sub-steps, so the Jacobian sees nothing and lsq warns; CMA-ES finds it."""
+    path = recorder("delay.s2r.csv", 2.0, params={"delay.action": 0.006})
+    params = ["delay.action", "link.pendulum.mass"]
+    lsq = identify("furuta", [path], params, workers=1, holdout=0.0)
+    assert lsq.params["delay.action"].std is None
+    assert any(w.startswith("delay.action: small steps of it do not change") for w in
+               lsq.warnings)
+    cma = identify("furuta", [path], params, method="cma", workers=1, holdout=0.0,
+                   max_evaluations=200, fixed={})
+    assert abs(cma.params["delay.action"].value - 0.006) <= 0.002
+    assert cma.params["link.pendulum.mass"].value == pytest.approx(0.024, rel=0.02)

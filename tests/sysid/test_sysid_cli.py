@@ -10,6 +10,7 @@ import yaml
 
 from hardware.emulator import Emulator, EmulatorConfig
 from s2r.cli import main
+from s2r.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 #: from configs/hardware/truth/furuta_bench.yaml, the emulator's hidden truth
@@ -59,3 +60,18 @@ def test_sysid_cli_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["sysid", "robot=furuta", f"logs=[{missing}]", "params=[x]",
                  "method=newton"]) == 2
     assert "method" in capsys.readouterr().err
+
+
+def test_sysid_help_and_the_shipped_config(capsys):
+    from s2r.commands.sysid import SysidConfig
+    from s2r.config import load_structured
+
+    with pytest.raises(SystemExit):
+        main(["sysid", "--help"])
+    text = capsys.readouterr().out
+    for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity"):
+        assert f"  {key} " in text
+    cfg = load_structured(SysidConfig, REPO / "configs/sysid/furuta_motor.yaml")
+    assert cfg.robot == "furuta" and cfg.segment == 0.15 and "motor.arm.deadzone" in cfg.params
+    with pytest.raises(ConfigError, match="start_velocity: must be logged or central"):
+        load_structured(SysidConfig, None, ["robot=furuta", "start_velocity=filtered"])
