@@ -135,9 +135,16 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
 
 
 def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.ndarray,
-            log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3
-            ) -> Analysis:
-    """Covariance, identified combinations and warnings at the optimum ``x`` (see module)."""
+            log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3,
+            clusters: Sequence[int] | None = None) -> Analysis:
+    """Covariance, identified combinations and warnings at the optimum ``x`` (see module).
+
+    ``clusters``: lengths of consecutive blocks of residuals (one per segment) whose
+    errors may be correlated with each other; given, the covariance is the cluster-robust
+    "sandwich" ``A (sum_s g_s g_s^T) A`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``), whichever
+    of it and ``s^2 A`` is larger per parameter, since residuals of one segment share
+    the error of its start state.
+    """
     n, p = jac.shape
     s = _scales(x, log, low, high)
     jz = jac * s  # d r / d z
@@ -147,7 +154,15 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     dof = max(n - rank, 1)
     var = float(residuals @ residuals) / dof
     v_id, v_null = vt[keep].T, vt[~keep].T
-    cov_z = var * (v_id / sv[keep] ** 2) @ v_id.T
+    a_z = (v_id / sv[keep] ** 2) @ v_id.T
+    cov_z = var * a_z
+    if clusters is not None and len(clusters) > 1:
+        edges = np.cumsum([0, *clusters])
+        g = np.array([jz[lo:hi].T @ residuals[lo:hi] for lo, hi in zip(edges[:-1], edges[1:])])
+        m = len(g)
+        robust = a_z @ (g.T @ g) @ a_z * (m / (m - 1))
+        if np.trace(robust) > np.trace(cov_z):
+            cov_z = robust
     cov = cov_z * np.outer(s, s)
     member = np.zeros(p, dtype=bool)
     groups = _groups(v_null, 0.05) if v_null.size else []

@@ -133,7 +133,8 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                   lambda n, cost: say("fit", n + len(x0) + 1, cost))
         say("analyse", best.evaluations, best.cost)
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
-        info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol)
+        info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
+                       clusters=[s.target.size for s in segs])
         nominal_x = x0
     summary = _validation(sim, vec, nominal_x, best.x, held or fit, cols, spec, segment,
                           history, workers, bool(held), start_velocity)
