@@ -1,6 +1,6 @@
 """``s2r import``: CSV files from other loggers into s2r logs, through a column map.
 
-    s2r import csv=[run1.csv,run2.csv] map=theirs.yaml robot=furuta out=imported/
+    s2r import csv=[run1.csv,run2.csv] map=<theirs>.yaml robot=furuta out=imported/
 
 Each file becomes ``out/<name>.s2r.csv``. The map (s2r/log_import.py, :class:`ImportMap`)
 gives the time column or a fixed rate and, per s2r signal, the source column with its

@@ -4,7 +4,8 @@ randomization config centred on it.
     s2r sysid robot=furuta logs=[rec.s2r.csv] params=[link.pendulum.mass,joint.*.damping] \\
         out=sysid_out method=lsq holdout=0.2
 
-Writes ``out/result.yaml``, ``params.yaml``, ``randomization.yaml`` and ``summary.json``
+Writes ``<out>/result.yaml``, ``<out>/params.yaml``, ``<out>/randomization.yaml`` and
+``<out>/summary.json``
 (s2r/sysid/README.md says what each holds) and prints the table of estimates, the
 identified combinations, the warnings and the held-out NRMSE, nominal vs fitted.
 """

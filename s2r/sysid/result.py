@@ -2,17 +2,17 @@
 
 ``write(out)`` puts four files in ``out/``:
 
-- ``result.yaml``: per free parameter ``value``, ``std``, ``ci95: [lo, hi]``,
+- ``<out>/result.yaml``: per free parameter ``value``, ``std``, ``ci95: [lo, hi]``,
   ``nominal``, ``at_bound`` and ``unit`` (``std``/``ci95`` are null for a parameter
   the data only identify in a combination), the ``identified`` combinations, the
   ``fixed`` parameters, the ``warnings`` and the optimizer's figures;
-- ``params.yaml``: ``name: value`` for the free and fixed parameters, which
+- ``<out>/params.yaml``: ``name: value`` for the free and fixed parameters, which
   ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
-- ``randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
+- ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
   over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
   for a parameter identified only in a combination (so the combination is kept);
   :func:`randomizers.registry.load_randomization` reads it as it is;
-- ``summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
+- ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
   (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted.
 """
 
@@ -61,11 +61,11 @@ class SysidResult:
 
     @property
     def values(self) -> dict[str, float]:
-        """Fitted and fixed values by name (what ``params.yaml`` holds)."""
+        """Fitted and fixed values by name (what ``<out>/params.yaml`` holds)."""
         return {**{n: e.value for n, e in self.params.items()}, **self.fixed}
 
     def to_dict(self) -> dict[str, Any]:
-        """The content of ``result.yaml``."""
+        """The content of the result file (``<out>/result.yaml``)."""
         return {
             "robot": self.robot, "method": self.method,
             "params": {n: {"value": e.value, "std": e.std,
@@ -79,7 +79,7 @@ class SysidResult:
             "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace)}
 
     def randomization(self) -> dict[str, Any]:
-        """The content of ``randomization.yaml``."""
+        """The content of the randomization file (``<out>/randomization.yaml``)."""
         entries = []
         for name, e in self.params.items():
             if e.ci95 is None:
@@ -92,7 +92,7 @@ class SysidResult:
         return {"randomizers": entries}
 
     def write(self, out: str | os.PathLike[str]) -> Path:
-        """Write result.yaml, params.yaml, randomization.yaml and summary.json to ``out``."""
+        """Write the four files of the module doc to the directory ``out``."""
         path = Path(out)
         path.mkdir(parents=True, exist_ok=True)
         head = f"# s2r sysid of {self.robot} ({self.method})\n"
