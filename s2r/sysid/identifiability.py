@@ -82,6 +82,11 @@ def require_effect(names: Sequence[str], change: np.ndarray, tol: float = 1e-12)
                              where=", ".join(dead))
 
 
+def _where(mask: np.ndarray) -> list[int]:
+    """Indices of the non-zero (True) entries, as Python ints."""
+    return [int(i) for i in np.flatnonzero(mask)]
+
+
 def _scales(x: np.ndarray, log: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     span = np.where(np.isfinite(high - low), high - low, 1.0)
     return np.where(log, 1.0, np.maximum(np.abs(x), 0.01 * span))
@@ -91,7 +96,7 @@ def _groups(null: np.ndarray, tol: float) -> list[list[int]]:
     """Parameter indices joined by null directions (columns of ``null``)."""
     groups: list[set[int]] = []
     for v in null.T:
-        members = set(np.flatnonzero(np.abs(v) > tol).tolist())
+        members = set(_where(np.abs(v) > tol))
         for g in [g for g in groups if g & members]:
             members |= g
             groups.remove(g)
@@ -129,8 +134,8 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
         e = abs(int(a[i]))
         return names[i] + (f"^{e}" if e != 1 else "")
 
-    num = " * ".join(term(i) for i in np.flatnonzero(a > 0)) or "1"
-    den = " * ".join(term(i) for i in np.flatnonzero(a < 0))
+    num = " * ".join(term(i) for i in _where(a > 0)) or "1"
+    den = " * ".join(term(i) for i in _where(a < 0))
     return f"{num} / {den}" if den else num
 
 
@@ -146,6 +151,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     the error of its start state.
     """
     n, p = jac.shape
+    names = list(names)
     s = _scales(x, log, low, high)
     jz = jac * s  # d r / d z
     _, sv, vt = np.linalg.svd(jz, full_matrices=False)
@@ -158,9 +164,10 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     cov_z = var * a_z
     if clusters is not None and len(clusters) > 1:
         edges = np.cumsum([0, *clusters])
-        g = np.array([jz[lo:hi].T @ residuals[lo:hi] for lo, hi in zip(edges[:-1], edges[1:])])
-        m = len(g)
-        robust = a_z @ (g.T @ g) @ a_z * (m / (m - 1))
+        grads = np.array([jz[lo:hi].T @ residuals[lo:hi]
+                          for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+        m = len(grads)
+        robust = a_z @ (grads.T @ grads) @ a_z * (m / (m - 1))
         if np.trace(robust) > np.trace(cov_z):
             cov_z = robust
     cov = cov_z * np.outer(s, s)
@@ -173,7 +180,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
         corr = cov / np.outer(np.sqrt(np.diag(cov)), np.sqrt(np.diag(cov)))
     corr[member, :] = np.nan
     corr[:, member] = np.nan
-    out = Analysis(cov, std, corr, sv, [names[i] for i in np.flatnonzero(member)],
+    out = Analysis(cov, std, corr, sv, [names[i] for i in _where(member)],
                    dof=dof, residual_variance=var)
     z = np.where(log, x, x / s)
     for g in groups:
@@ -185,7 +192,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
             value = float(np.exp(a @ x))
             out.combinations.append(Combination(
                 _monomial_name(a, names), "monomial",
-                {names[i]: float(a[i]) for i in np.flatnonzero(a)}, value,
+                {names[i]: float(a[i]) for i in _where(a)}, value,
                 value * math.sqrt(max(float(a @ cov_z @ a), 0.0))))
         # the rest of the group's identified space, as linear forms in z
         rest = np.zeros((0, p))
@@ -201,9 +208,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
             rest = np.vstack([rest, c])
         for c in rest:
             terms = [f"{c[i]:+.3g}*" + (f"log({names[i]})" if log[i] else f"{names[i]}/{s[i]:.3g}")
-                     for i in np.flatnonzero(np.abs(c) > 1e-3)]
+                     for i in _where(np.abs(c) > 1e-3)]
             out.combinations.append(Combination(
-                " ".join(terms), "linear", {names[i]: float(c[i]) for i in np.flatnonzero(c)},
+                " ".join(terms), "linear", {names[i]: float(c[i]) for i in _where(c)},
                 float(c @ z), math.sqrt(max(float(c @ cov_z @ c), 0.0))))
     for g in groups:
         if len(g) == 1:

@@ -174,3 +174,16 @@ def test_cma_finds_an_action_delay_that_least_squares_cannot_step_through(record
                    max_evaluations=200, fixed={})
     assert abs(cma.params["delay.action"].value - 0.006) <= 0.002
     assert cma.params["link.pendulum.mass"].value == pytest.approx(0.024, rel=0.02)
+
+
+def test_a_torque_actuated_robot_from_a_user_yaml(recorder, tmp_path):
+    """The pendulum (torque actuator) loaded from a YAML path, as a user's robot would be."""
+    from s2r.config import configs_dir
+
+    yaml_path = configs_dir() / "robots" / "pendulum.yaml"
+    truth = {"link.pole.mass": 1.2, "joint.hinge.damping": 0.05}
+    path = recorder("pend.s2r.csv", 4.0, robot="pendulum", params=truth, amplitude=1.5)
+    result = identify(str(yaml_path), [path], list(truth), workers=1, out=tmp_path / "o")
+    for name, value in truth.items():
+        assert result.params[name].value == pytest.approx(value, rel=1e-3)
+    assert yaml.safe_load((tmp_path / "o" / "params.yaml").read_text()).keys() == truth.keys()
