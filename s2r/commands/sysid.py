@@ -43,6 +43,8 @@ class SysidConfig:
                                   "central differences of its positions",
                                   choices=("logged", "central"))
     fixed: dict[str, float] = setting(factory=dict, help="parameters held at given values")
+    tie: dict[str, str] = setting(factory=dict, help="{follower: leader}: the follower moves "
+                                  "in proportion to the free leader")
     workers: int | None = setting(None, "worker processes; null: the cores available", ge=1)
     max_evaluations: int | None = setting(None, "residual evaluations at most; null: the "
                                           "optimizer's default", ge=1)
@@ -83,7 +85,8 @@ def sysid(args: argparse.Namespace) -> int:
 
         result = identify(cfg.robot, list(cfg.logs), list(cfg.params), method=cfg.method,
                           holdout=holdout, segment=cfg.segment, signals=list(cfg.signals),
-                          fixed=dict(cfg.fixed), workers=cfg.workers, out=cfg.out,
+                          fixed=dict(cfg.fixed), tie=dict(cfg.tie), workers=cfg.workers,
+                          out=cfg.out,
                           progress=show, max_evaluations=cfg.max_evaluations,
                           start_velocity=cfg.start_velocity)
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "

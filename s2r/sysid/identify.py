@@ -24,6 +24,7 @@ from s2r.sysid.identifiability import analyse, require_effect
 from s2r.sysid.optimizers import get_optimizer, jacobian, steps
 from s2r.sysid.result import Estimate, SysidResult
 from s2r.sysid.segments import Segment, channels, cut, measured
+from s2r.sysid.ties import Ties
 
 Pathish = str | os.PathLike[str]
 #: progress(stage, evaluations so far, best cost)
@@ -57,7 +58,8 @@ def _nrmse(ev: Evaluator, values: Mapping[str, float], ncols: int) -> np.ndarray
 def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str], *,
              method: str = "lsq", holdout: float | Sequence[Pathish] = 0.2,
              segment: float | None = 0.15, signals: Sequence[str] = ("q",),
-             fixed: Mapping[str, float] | None = None, workers: int | None = None,
+             fixed: Mapping[str, float] | None = None, tie: Mapping[str, str] | None = None,
+             workers: int | None = None,
              out: Pathish | None = None, progress: Progress | None = None,
              max_evaluations: int | None = None, rtol: float = 1e-3,
              start_velocity: str = "logged") -> SysidResult:
@@ -73,6 +75,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
         segment: multiple-shooting segment length in s; ``None``: single shooting.
         signals: compared channels (``q``, ``qd``, ``q.<joint>``, sensors).
         fixed: parameters held at given values.
+        tie: ``{follower: leader}``: the follower moves in proportion to the free leader
+            (see :mod:`s2r.sysid.ties`).
         workers: processes for the simulations (default: the cores available).
         rtol: singular values below ``rtol`` times the largest count as not identified.
         start_velocity: ``logged`` or ``central`` (from the positions around the start
@@ -93,8 +97,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     say = progress or (lambda stage, n, cost: None)
     try:
         return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
-                         workers or default_workers(), out, say, max_evaluations, rtol,
-                         start_velocity)
+                         dict(tie or {}), workers or default_workers(), out, say,
+                         max_evaluations, rtol, start_velocity)
     finally:
         if own:
             sim.close()
@@ -102,14 +106,16 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
 
 def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: Any,
               segment: float | None, signals: Sequence[str], fixed: Mapping[str, float],
-              workers: int, out: Pathish | None, say: Progress, max_evaluations: int | None,
-              rtol: float, start_velocity: str) -> SysidResult:
+              tie: dict[str, str], workers: int, out: Pathish | None, say: Progress,
+              max_evaluations: int | None, rtol: float, start_velocity: str) -> SysidResult:
     spec = sim.spec
     optimizer = get_optimizer(method, **({"max_evaluations": max_evaluations}
                                          if max_evaluations else {}))
     if not params:
         raise ConfigError("params: name at least one parameter to fit", where="params")
-    vec = ParameterVector(sim.params, free=_free(sim.params, params, fixed), fixed=fixed)
+    vec = ParameterVector(sim.params, free=_free(sim.params, params, {*fixed, *tie}),
+                          fixed=fixed)
+    ties = Ties(vec, tie)
     fit, held = load_data([logs] if isinstance(logs, (str, os.PathLike)) else list(logs),
                           spec, holdout)
     cols = channels(signals, spec.joint_names, list(spec.sensors))
@@ -120,7 +126,7 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
     x0 = np.clip(vec.to_vector({**sim.get_params(), **vec.fixed}), low, high)
     with Evaluator(sim, segs, *names, _scales(target, cols), workers) as ev:
         def many(xs: Sequence[np.ndarray]) -> list[np.ndarray]:
-            return ev.many([vec.from_vector(x) for x in xs])
+            return ev.many([ties.values(x) for x in xs])
 
         say("effect", 0, math.nan)
         big = 0.05 * (high - low)
@@ -136,20 +142,27 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
                        clusters=[s.target.size for s in segs])
         nominal_x = x0
-    summary = _validation(sim, vec, nominal_x, best.x, held or fit, cols, spec, segment,
+    summary = _validation(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment,
                           history, workers, bool(held), start_velocity)
     estimates = _estimates(vec, best.x, info.std)
-    warnings = list(info.warnings)
-    return _finish(SysidResult(spec.name, method, estimates, dict(vec.fixed), info.combinations,
+    warnings = list(info.warnings) + [
+        f"{name}: tied to {tie[name]}, its proportional value is outside its bounds and was "
+        "put on the bound" for name in ties.clipped(best.x)]
+    final = ties.values(best.x)
+    return _finish(SysidResult(spec.name, method, estimates, dict(vec.fixed),
+                               info.combinations,
                                warnings, {**summary, "segments": len(segs), "signals": cols,
                                           "segment": segment, "method": method,
                                           "evaluations": best.evaluations,
                                           "correlation": _corr(info.correlation, vec.names)},
-                               best.trace, best.evaluations, best.cost), out)
+                               best.trace, best.evaluations, best.cost,
+                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()}),
+                   out)
 
 
-def _free(table: Any, params: Sequence[str], fixed: Mapping[str, float]) -> list[str]:
-    """Names and globs of the free parameters; what a glob matches minus the fixed ones."""
+def _free(table: Any, params: Sequence[str], fixed: set[str]) -> list[str]:
+    """Names and globs of the free parameters; what a glob matches minus ``fixed`` (the
+    fixed and tied names)."""
     out: list[str] = []
     for pattern in params:
         matched = table.match(pattern) if any(ch in pattern for ch in "*?[") else []
@@ -192,7 +205,7 @@ def _estimates(vec: ParameterVector, x: np.ndarray, std: np.ndarray) -> dict[str
     return out
 
 
-def _validation(sim: Any, vec: ParameterVector, x_nominal: np.ndarray, x_fit: np.ndarray,
+def _validation(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
                 recs: Sequence[Recording], cols: list[str], spec: Any, segment: float | None,
                 history: float, workers: int, held_out: bool, start_velocity: str
                 ) -> dict[str, Any]:
@@ -202,8 +215,8 @@ def _validation(sim: Any, vec: ParameterVector, x_nominal: np.ndarray, x_fit: np
     scales = np.where(target.std(axis=0) > 0, target.std(axis=0), 1.0)
     with Evaluator(sim, segs, cols, spec.joint_names, list(spec.sensors), scales,
                    min(workers, 2)) as ev:
-        before = _nrmse(ev, vec.from_vector(x_nominal), len(cols))
-        after = _nrmse(ev, vec.from_vector(x_fit), len(cols))
+        before = _nrmse(ev, ties.values(x_nominal), len(cols))
+        after = _nrmse(ev, ties.values(x_fit), len(cols))
     return {"data": "held-out" if held_out else "fit (no held-out data)",
             "channels": {c: {"nrmse_nominal": float(b), "nrmse_fitted": float(a),
                              "fit_percent_nominal": 100.0 * (1.0 - float(b)),

@@ -10,7 +10,8 @@
   ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
 - ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
   over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
-  for a parameter identified only in a combination (so the combination is kept);
+  for a parameter identified only in a combination (so the combination is kept); fixed
+  and tied parameters at the values the fit used;
   :func:`randomizers.registry.load_randomization` reads it as it is;
 - ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
   (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted.
@@ -58,11 +59,13 @@ class SysidResult:
     trace: list[float] = field(default_factory=list)
     evaluations: int = 0
     cost: float = math.nan
+    tied: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def values(self) -> dict[str, float]:
-        """Fitted and fixed values by name (what ``<out>/params.yaml`` holds)."""
-        return {**{n: e.value for n, e in self.params.items()}, **self.fixed}
+        """Fitted, fixed and tied values by name (what ``<out>/params.yaml`` holds)."""
+        return {**{n: e.value for n, e in self.params.items()}, **self.fixed,
+                **{n: t["value"] for n, t in self.tied.items()}}
 
     def to_dict(self) -> dict[str, Any]:
         """The content of the result file (``<out>/result.yaml``)."""
@@ -75,7 +78,8 @@ class SysidResult:
             "identified": [{"combination": c.name, "kind": c.kind,
                             "coefficients": c.coefficients, "value": c.value, "std": c.std}
                            for c in self.combinations],
-            "fixed": dict(self.fixed), "warnings": list(self.warnings),
+            "fixed": dict(self.fixed), "tied": dict(self.tied),
+            "warnings": list(self.warnings),
             "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace)}
 
     def randomization(self) -> dict[str, Any]:
@@ -89,6 +93,10 @@ class SysidResult:
                 dist = [lo, hi] if hi > lo else e.value
             entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
                             "distribution": dist, "operation": "abs", "clip": True})
+        held = {**self.fixed, **{n: t["value"] for n, t in self.tied.items()}}
+        for name, value in held.items():  # fixed and tied: the values the fit assumed
+            entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
+                            "distribution": value, "operation": "abs", "clip": True})
         return {"randomizers": entries}
 
     def write(self, out: str | os.PathLike[str]) -> Path:

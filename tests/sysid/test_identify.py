@@ -187,3 +187,24 @@ def test_a_torque_actuated_robot_from_a_user_yaml(recorder, tmp_path):
     for name, value in truth.items():
         assert result.params[name].value == pytest.approx(value, rel=1e-3)
     assert yaml.safe_load((tmp_path / "o" / "params.yaml").read_text()).keys() == truth.keys()
+
+
+def test_tying_moves_a_parameter_with_its_leader(recorder, tmp_path):
+    """Both joints' damping doubled: tied to the arm's, the pendulum's follows it."""
+    truth = {"joint.arm.damping": 0.001, "joint.pendulum.damping": 0.0001}
+    path = recorder("tie.s2r.csv", 3.0, params=truth)
+    result = identify("furuta", [path], ["joint.arm.damping", "link.pendulum.mass"],
+                      tie={"joint.pendulum.damping": "joint.arm.damping"}, workers=1,
+                      holdout=0.0, out=tmp_path / "o")
+    assert result.combinations == [] and result.params["joint.arm.damping"].std > 0
+    assert result.params["joint.arm.damping"].value == pytest.approx(0.001, rel=1e-4)
+    assert result.tied["joint.pendulum.damping"]["value"] == pytest.approx(0.0001, rel=1e-4)
+    params = yaml.safe_load((tmp_path / "o" / "params.yaml").read_text())
+    assert params["joint.pendulum.damping"] == pytest.approx(0.0001, rel=1e-4)
+    entries = yaml.safe_load((tmp_path / "o" / "randomization.yaml").read_text())["randomizers"]
+    tied = next(e for e in entries if e["params"] == "joint.pendulum.damping")
+    assert tied["distribution"] == pytest.approx(0.0001, rel=1e-4)
+    with pytest.raises(ConfigError, match="tie: motor.arm.torque_constant: ties to "
+                       "joint.arm.coulomb, which is not a free parameter"):
+        identify("furuta", [path], ["motor.arm.resistance"], workers=1,
+                 tie={"motor.arm.torque_constant": "joint.arm.coulomb"})
