@@ -9,6 +9,7 @@ Modules, one concept each:
 - :mod:`s2r.sysid.optimizers`: bounded least squares and CMA-ES behind one interface.
 - :mod:`s2r.sysid.identifiability`: dead parameters, identified combinations,
   covariance, warnings.
+- :mod:`s2r.sysid.ties`: parameters moved in proportion to a free one.
 - :mod:`s2r.sysid.result`: :class:`SysidResult` and the files it writes.
 - :mod:`s2r.sysid.identify`: :func:`identify`, which runs the steps above.
 

@@ -90,8 +90,8 @@ class Evaluator:
             try:
                 return [_residuals(self.robot, v, self.segments, self.spec, self.scales)
                         for v in value_sets]
-            finally:
-                self.robot.set_params(self.base)
+            finally:  # only what was set: a centre of mass would reload the URDF
+                self.robot.set_params({n: self.base[n] for v in value_sets for n in v})
         pool = self._start()
         futures = [[pool.submit(_task, dict(v), lo, hi) for lo, hi in self._chunks]
                    for v in value_sets]

@@ -208,3 +208,11 @@ def test_tying_moves_a_parameter_with_its_leader(recorder, tmp_path):
                        "joint.arm.coulomb, which is not a free parameter"):
         identify("furuta", [path], ["motor.arm.resistance"], workers=1,
                  tie={"motor.arm.torque_constant": "joint.arm.coulomb"})
+
+
+def test_evaluating_leaves_the_robot_as_it_was(furuta_log):
+    with SimRobot("furuta", params={"link.pendulum.com_z": -0.07}) as sim:
+        before = sim.get_params()
+        result = identify(sim, [furuta_log], ["link.pendulum.mass"], workers=1, holdout=0.0)
+        assert sim.get_params() == before and sim.client >= 0  # not closed: the caller's
+    assert result.params["link.pendulum.mass"].nominal == 0.024
