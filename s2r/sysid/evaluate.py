@@ -67,6 +67,7 @@ class Evaluator:
         self.scales = np.asarray(scales, dtype=float)
         self.workers = max(1, min(int(workers), len(self.segments)))
         self.base = robot.get_params()
+        self._touched: set[str] = set()
         self.calls = 0
         self._pool: ProcessPoolExecutor | None = None
         n = len(self.segments)
@@ -86,15 +87,18 @@ class Evaluator:
     def many(self, value_sets: Sequence[Mapping[str, float]]) -> list[np.ndarray]:
         """The residual vectors of several sets of parameter values."""
         self.calls += len(value_sets)
+        # every set names every parameter any set has changed, so none keeps a value from
+        # the set evaluated before it (and a centre of mass is only reloaded when changed)
+        self._touched.update(n for v in value_sets for n in v)
+        full = [{**{n: self.base[n] for n in self._touched}, **v} for v in value_sets]
         if self.workers == 1:
             try:
                 return [_residuals(self.robot, v, self.segments, self.spec, self.scales)
-                        for v in value_sets]
-            finally:  # only what was set: a centre of mass would reload the URDF
-                self.robot.set_params({n: self.base[n] for v in value_sets for n in v})
+                        for v in full]
+            finally:
+                self.robot.set_params({n: self.base[n] for n in self._touched})
         pool = self._start()
-        futures = [[pool.submit(_task, dict(v), lo, hi) for lo, hi in self._chunks]
-                   for v in value_sets]
+        futures = [[pool.submit(_task, v, lo, hi) for lo, hi in self._chunks] for v in full]
         return [np.concatenate([f.result() for f in row]) for row in futures]
 
     def _start(self) -> ProcessPoolExecutor:

@@ -216,3 +216,17 @@ def test_evaluating_leaves_the_robot_as_it_was(furuta_log):
         result = identify(sim, [furuta_log], ["link.pendulum.mass"], workers=1, holdout=0.0)
         assert sim.get_params() == before and sim.client >= 0  # not closed: the caller's
     assert result.params["link.pendulum.mass"].nominal == 0.024
+
+
+def test_a_value_set_never_inherits_values_from_the_set_before_it(furuta_log):
+    """Regression: sets naming different parameters were evaluated on a robot still holding
+    the previous set's values (and worker results depended on which set ran where)."""
+    with SimRobot("furuta") as sim:
+        spec = sim.spec
+        rec = read_recordings(furuta_log, spec)[0]
+        cols = channels(["q"], spec.joint_names, [])
+        segs = cut(rec, measured(rec, cols, spec.joint_names, []), 0.15, spec.control_rate)
+        with Evaluator(sim, segs, cols, spec.joint_names, [], np.ones(2), workers=1) as ev:
+            alone = ev({"link.pendulum.mass": 0.03})
+            after = ev.many([TRUTH, {"link.pendulum.mass": 0.03}])[1]
+    np.testing.assert_array_equal(alone, after)
