@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sysid_logs import TRUTH
 
+from hardware.emulator.truth import load_truth
 from randomizers.registry import load_randomization
 from s2r.errors import ConfigError, LogFormatError, ParameterError
 from s2r.sim import SimRobot
@@ -56,6 +57,9 @@ def test_output_files_load_where_they_are_meant_to(lsq):
     params = yaml.safe_load((out / "params.yaml").read_text())
     with SimRobot("furuta", params=params) as sim:
         assert sim.get("link.pendulum.mass") == pytest.approx(0.028, rel=1e-4)
+        # the emulator takes it as a truth (`s2r emulate truth=<out>/params.yaml`)
+        truth = load_truth("furuta", out / "params.yaml", sim.params)
+        assert truth.params == pytest.approx(params)
         randomizers = load_randomization(out / "randomization.yaml")
         rng = np.random.default_rng(0)
         for r in randomizers:
