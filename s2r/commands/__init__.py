@@ -1,3 +1,12 @@
 """The subcommands of ``s2r``; importing this package registers them."""
 
-from s2r.commands import core, demo, emulate, hardware, rollout, train  # noqa: F401
+from s2r.commands import (  # noqa: F401
+    core,
+    demo,
+    emulate,
+    hardware,
+    import_cmd,
+    rollout,
+    sysid,
+    train,
+)

@@ -1,0 +1,224 @@
+"""``identify``: fit a robot's named parameters to logs, with uncertainty and validation.
+
+The steps: read and split the logs (:mod:`s2r.sysid.data`), cut the fitting part into
+segments (:mod:`s2r.sysid.segments`), check that every free parameter moves the
+residuals, minimise them from the nominal values (:mod:`s2r.sysid.optimizers`), analyse
+the Jacobian at the optimum (:mod:`s2r.sysid.identifiability`) and compare nominal and
+fitted values on the held-out part. See s2r/sysid/README.md for the workflow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from s2r.errors import ConfigError
+from s2r.param_vector import ParameterVector
+from s2r.sysid.data import Recording, load_data
+from s2r.sysid.evaluate import Evaluator, default_workers
+from s2r.sysid.identifiability import analyse, require_effect
+from s2r.sysid.optimizers import get_optimizer, jacobian, steps
+from s2r.sysid.result import Estimate, SysidResult
+from s2r.sysid.segments import Segment, channels, cut, measured
+from s2r.sysid.ties import Ties
+
+Pathish = str | os.PathLike[str]
+#: progress(stage, evaluations so far, best cost)
+Progress = Callable[[str, int, float], None]
+
+
+def _segments(recs: Sequence[Recording], cols: list[str], spec: Any, length: float | None,
+              history: float, start_velocity: str) -> tuple[list[Segment], np.ndarray]:
+    targets = [measured(r, cols, spec.joint_names, list(spec.sensors)) for r in recs]
+    segs = [s for r, y in zip(recs, targets, strict=True)
+            for s in cut(r, y, length, spec.control_rate, history, start_velocity)]
+    if not segs:
+        raise ConfigError("the logs are too short to cut a single segment", where="logs")
+    return segs, np.concatenate([s.target for s in segs])
+
+
+def _scales(target: np.ndarray, cols: list[str]) -> np.ndarray:
+    std = target.std(axis=0)
+    for c, s in zip(cols, std, strict=True):
+        if not s > 0:
+            raise ConfigError(f"signal {c} does not change in the logs: it cannot be fitted "
+                              "(drop it from signals)", where="signals")
+    return std
+
+
+def _nrmse(ev: Evaluator, values: Mapping[str, float], ncols: int) -> np.ndarray:
+    r = ev(values).reshape(-1, ncols)
+    return np.sqrt(np.mean(r ** 2, axis=0))
+
+
+def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str], *,
+             method: str = "lsq", holdout: float | Sequence[Pathish] = 0.2,
+             segment: float | None = 0.15, signals: Sequence[str] = ("q",),
+             fixed: Mapping[str, float] | None = None, tie: Mapping[str, str] | None = None,
+             workers: int | None = None,
+             out: Pathish | None = None, progress: Progress | None = None,
+             max_evaluations: int | None = None, rtol: float = 1e-3,
+             start_velocity: str = "logged") -> SysidResult:
+    """Fit ``params`` (names or globs) of ``robot`` to ``logs``; write ``out`` if given.
+
+    Args:
+        robot: a built-in name, a robot YAML, or a SimRobot (used as it is: its current
+            values are the base that free and fixed values are set on).
+        logs: log files or directories of ``*.s2r.csv``.
+        params: the free parameters (names or shell globs).
+        method: ``lsq`` (bounded least squares) or ``cma`` (CMA-ES with restarts).
+        holdout: fraction of every episode's last rows, or a list of logs, for validation.
+        segment: multiple-shooting segment length in s; ``None``: single shooting.
+        signals: compared channels (``q``, ``qd``, ``q.<joint>``, sensors).
+        fixed: parameters held at given values.
+        tie: ``{follower: leader}``: the follower moves in proportion to the free leader
+            (see :mod:`s2r.sysid.ties`).
+        workers: processes for the simulations (default: the cores available).
+        rtol: singular values below ``rtol`` times the largest count as not identified.
+        start_velocity: ``logged`` or ``central`` (from the positions around the start
+            row, see :func:`s2r.sysid.segments.start_velocities`).
+
+    >>> identify("pendulum", [], ["link.pole.mass"])
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: logs: give at least one log file or directory
+    """
+    from s2r.sim import SimRobot
+
+    if segment is not None and not segment > 0:
+        raise ConfigError(f"segment: must be > 0 s (or null for single shooting), got {segment}",
+                          where="segment")
+    own = not isinstance(robot, SimRobot)
+    sim = SimRobot(robot) if own else robot
+    say = progress or (lambda stage, n, cost: None)
+    try:
+        return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
+                         dict(tie or {}), workers or default_workers(), out, say,
+                         max_evaluations, rtol, start_velocity)
+    finally:
+        if own:
+            sim.close()
+
+
+def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: Any,
+              segment: float | None, signals: Sequence[str], fixed: Mapping[str, float],
+              tie: dict[str, str], workers: int, out: Pathish | None, say: Progress,
+              max_evaluations: int | None, rtol: float, start_velocity: str) -> SysidResult:
+    spec = sim.spec
+    optimizer = get_optimizer(method, **({"max_evaluations": max_evaluations}
+                                         if max_evaluations else {}))
+    if not params:
+        raise ConfigError("params: name at least one parameter to fit", where="params")
+    vec = ParameterVector(sim.params, free=_free(sim.params, params, {*fixed, *tie}),
+                          fixed=fixed)
+    ties = Ties(vec, tie)
+    fit, held = load_data([logs] if isinstance(logs, (str, os.PathLike)) else list(logs),
+                          spec, holdout)
+    cols = channels(signals, spec.joint_names, list(spec.sensors))
+    history = 2.0 * sim.params["delay.action"].high + 2.0 / spec.control_rate
+    segs, target = _segments(fit, cols, spec, segment, history, start_velocity)
+    names = (cols, spec.joint_names, list(spec.sensors))
+    low, high = vec.bounds()
+    x0 = np.clip(vec.to_vector({**sim.get_params(), **vec.fixed}), low, high)
+    with Evaluator(sim, segs, *names, _scales(target, cols), workers) as ev:
+        def many(xs: Sequence[np.ndarray]) -> list[np.ndarray]:
+            return ev.many([ties.values(x) for x in xs])
+
+        say("effect", 0, math.nan)
+        big = 0.05 * (high - low)
+        probes = [x0 + np.where(np.arange(len(x0)) == i, np.where(x0 + big[i] <= high,
+                                                                   big[i], -big[i]), 0.0)
+                  for i in range(len(x0))]
+        r0, *rs = many([x0, *probes])
+        require_effect(vec.names, np.array([np.max(np.abs(r - r0)) for r in rs]))
+        best = optimizer.minimize(many, x0, low, high,
+                                  lambda n, cost: say("fit", n + len(x0) + 1, cost))
+        say("analyse", best.evaluations, best.cost)
+        r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
+        info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
+                       clusters=[s.target.size for s in segs])
+        nominal_x = x0
+    summary = _validation(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment,
+                          history, workers, bool(held), start_velocity)
+    estimates = _estimates(vec, best.x, info.std)
+    warnings = list(info.warnings) + [
+        f"{name}: tied to {tie[name]}, its proportional value is outside its bounds and was "
+        "put on the bound" for name in ties.clipped(best.x)]
+    final = ties.values(best.x)
+    return _finish(SysidResult(spec.name, method, estimates, dict(vec.fixed),
+                               info.combinations,
+                               warnings, {**summary, "segments": len(segs), "signals": cols,
+                                          "segment": segment, "method": method,
+                                          "evaluations": best.evaluations,
+                                          "correlation": _corr(info.correlation, vec.names)},
+                               best.trace, best.evaluations, best.cost,
+                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()}),
+                   out)
+
+
+def _free(table: Any, params: Sequence[str], fixed: set[str]) -> list[str]:
+    """Names and globs of the free parameters; what a glob matches minus ``fixed`` (the
+    fixed and tied names)."""
+    out: list[str] = []
+    for pattern in params:
+        matched = table.match(pattern) if any(ch in pattern for ch in "*?[") else []
+        left = [n for n in matched if n not in fixed]
+        out += left if left else [pattern]
+    return out
+
+
+def _finish(result: SysidResult, out: Pathish | None) -> SysidResult:
+    if out is not None:
+        result.write(out)
+    return result
+
+
+def _corr(corr: np.ndarray, names: list[str]) -> dict[str, dict[str, float | None]]:
+    return {a: {b: (None if not np.isfinite(corr[i, j]) else round(float(corr[i, j]), 4))
+                for j, b in enumerate(names)} for i, a in enumerate(names)}
+
+
+def _estimates(vec: ParameterVector, x: np.ndarray, std: np.ndarray) -> dict[str, Estimate]:
+    values = vec.from_vector(x)
+    low, high = vec.bounds()
+    out = {}
+    for i, name in enumerate(vec.names):
+        p = vec.table[name]
+        v = values[name]
+        span = high[i] - low[i]
+        at = "low" if x[i] <= low[i] + 1e-3 * span else "high" if x[i] >= high[i] - 1e-3 * span \
+            else None
+        if not np.isfinite(std[i]):
+            out[name] = Estimate(v, None, None, p.nominal, at, p.unit, p.low, p.high)
+            continue
+        s = float(std[i])
+        if vec.log[i]:  # log-normal: std by the delta method, an interval that stays positive
+            ci = (v * math.exp(-1.96 * s), v * math.exp(1.96 * s))
+            s_phys = v * s
+        else:
+            ci, s_phys = (v - 1.96 * s, v + 1.96 * s), s
+        out[name] = Estimate(v, s_phys, ci, p.nominal, at, p.unit, p.low, p.high)
+    return out
+
+
+def _validation(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
+                recs: Sequence[Recording], cols: list[str], spec: Any, segment: float | None,
+                history: float, workers: int, held_out: bool, start_velocity: str
+                ) -> dict[str, Any]:
+    """NRMSE and fit % per channel, nominal vs fitted, by multiple shooting on ``recs``."""
+    segs, target = _segments(recs, cols, spec, 0.15 if segment is None else segment, history,
+                             start_velocity)
+    scales = np.where(target.std(axis=0) > 0, target.std(axis=0), 1.0)
+    with Evaluator(sim, segs, cols, spec.joint_names, list(spec.sensors), scales,
+                   min(workers, 2)) as ev:
+        before = _nrmse(ev, ties.values(x_nominal), len(cols))
+        after = _nrmse(ev, ties.values(x_fit), len(cols))
+    return {"data": "held-out" if held_out else "fit (no held-out data)",
+            "channels": {c: {"nrmse_nominal": float(b), "nrmse_fitted": float(a),
+                             "fit_percent_nominal": 100.0 * (1.0 - float(b)),
+                             "fit_percent_fitted": 100.0 * (1.0 - float(a))}
+                         for c, b, a in zip(cols, before, after, strict=True)}}

@@ -1,0 +1,116 @@
+"""The result of system identification and the files it writes.
+
+``write(out)`` puts four files in ``out/``:
+
+- ``<out>/result.yaml``: per free parameter ``value``, ``std``, ``ci95: [lo, hi]``,
+  ``nominal``, ``at_bound`` and ``unit`` (``std``/``ci95`` are null for a parameter
+  the data only identify in a combination), the ``identified`` combinations, the
+  ``fixed`` parameters, the ``warnings`` and the optimizer's figures;
+- ``<out>/params.yaml``: ``name: value`` for the free and fixed parameters, which
+  ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
+- ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
+  over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
+  for a parameter identified only in a combination (so the combination is kept); fixed
+  and tied parameters at the values the fit used;
+  :func:`randomizers.registry.load_randomization` reads it as it is;
+- ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
+  (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from s2r.sysid.identifiability import Combination
+
+
+@dataclass
+class Estimate:
+    """One free parameter's estimate, in physical units."""
+
+    value: float
+    std: float | None
+    ci95: tuple[float, float] | None
+    nominal: float
+    at_bound: str | None  # "low", "high" or None
+    unit: str = ""
+    low: float = -math.inf
+    high: float = math.inf
+
+
+@dataclass
+class SysidResult:
+    """What :func:`s2r.sysid.identify` found (see the module doc for the files)."""
+
+    robot: str
+    method: str
+    params: dict[str, Estimate]
+    fixed: dict[str, float]
+    combinations: list[Combination]
+    warnings: list[str]
+    summary: dict[str, Any]
+    trace: list[float] = field(default_factory=list)
+    evaluations: int = 0
+    cost: float = math.nan
+    tied: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Fitted, fixed and tied values by name (what ``<out>/params.yaml`` holds)."""
+        return {**{n: e.value for n, e in self.params.items()}, **self.fixed,
+                **{n: t["value"] for n, t in self.tied.items()}}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of the result file (``<out>/result.yaml``)."""
+        return {
+            "robot": self.robot, "method": self.method,
+            "params": {n: {"value": e.value, "std": e.std,
+                           "ci95": list(e.ci95) if e.ci95 else None, "nominal": e.nominal,
+                           "at_bound": e.at_bound, "unit": e.unit}
+                       for n, e in self.params.items()},
+            "identified": [{"combination": c.name, "kind": c.kind,
+                            "coefficients": c.coefficients, "value": c.value, "std": c.std}
+                           for c in self.combinations],
+            "fixed": dict(self.fixed), "tied": dict(self.tied),
+            "warnings": list(self.warnings),
+            "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace)}
+
+    def randomization(self) -> dict[str, Any]:
+        """The content of the randomization file (``<out>/randomization.yaml``)."""
+        entries = []
+        for name, e in self.params.items():
+            if e.ci95 is None:
+                dist: Any = e.value
+            else:
+                lo, hi = max(e.ci95[0], e.low), min(e.ci95[1], e.high)
+                dist = [lo, hi] if hi > lo else e.value
+            entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
+                            "distribution": dist, "operation": "abs", "clip": True})
+        held = {**self.fixed, **{n: t["value"] for n, t in self.tied.items()}}
+        for name, value in held.items():  # fixed and tied: the values the fit assumed
+            entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
+                            "distribution": value, "operation": "abs", "clip": True})
+        return {"randomizers": entries}
+
+    def write(self, out: str | os.PathLike[str]) -> Path:
+        """Write the four files of the module doc to the directory ``out``."""
+        path = Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        head = f"# s2r sysid of {self.robot} ({self.method})\n"
+        (path / "result.yaml").write_text(head + yaml.safe_dump(self.to_dict(), sort_keys=False))
+        (path / "params.yaml").write_text(
+            head + "# fitted and fixed values, taken by SimRobot(params=...) and "
+            "`s2r emulate truth=`\n" + yaml.safe_dump(self.values, sort_keys=False))
+        (path / "randomization.yaml").write_text(
+            head + "# uniform over each parameter's 95 % interval; a constant where only a "
+            "combination is identified\n" + yaml.safe_dump(self.randomization(),
+                                                          sort_keys=False))
+        (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
+        return path
