@@ -215,8 +215,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     for g in groups:
         if len(g) == 1:
             out.warnings.append(f"{names[g[0]]}: small steps of it do not change the residuals "
-                                "at the fit (a step-wise effect, e.g. a delay applied at "
-                                "physics-step resolution): try method=cma, or fix it")
+                                "at the fit (a step-wise effect, e.g. encoder resolution, or "
+                                "a parameter with no effect near this value): try "
+                                "method=cma, or fix it")
     if groups:
         for comb in out.combinations:
             out.warnings.append(f"{', '.join(comb.coefficients)}: not identifiable one by one "

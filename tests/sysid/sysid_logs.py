@@ -32,8 +32,8 @@ def record(path: Path, seconds: float, seed: int = 0, params: Mapping[str, float
                 for k in range(int(seconds * spec.control_rate)):
                     if k % 20 == 0:
                         u = float(rng.uniform(-amplitude, amplitude) - 2.0 * obs.q[0])
-                    writer.write(obs.t, [u], obs.q, obs.qd, obs.sensors, 0)
-                    sim.act([u])
+                    applied = sim.act([u])  # logged as applied (clipped to the limits)
+                    writer.write(obs.t, applied, obs.q, obs.qd, obs.sensors, 0)
                     obs = sim.observe()
                 writer.end_episode("completed")
     return path

@@ -165,18 +165,18 @@ def test_holdout_as_a_list_of_logs(furuta_log, recorder):
         identify("furuta", [held], ["link.pendulum.mass"], holdout=[held], workers=1)
 
 
-def test_cma_finds_an_action_delay_that_least_squares_cannot_step_through(recorder):
-    """A delay acts at physics sub-step (2 ms) resolution: the residual is flat between
-    sub-steps, so the Jacobian sees nothing and lsq warns; CMA-ES finds it."""
-    path = recorder("delay.s2r.csv", 2.0, params={"delay.action": 0.006})
+def test_an_action_delay_finer_than_a_physics_step_is_identified(recorder):
+    """The delay acts between physics steps (2 ms here), smoothly: least squares finds a
+    7 ms delay with its uncertainty, and CMA-ES gets near it too."""
+    path = recorder("delay.s2r.csv", 2.0, params={"delay.action": 0.007})
     params = ["delay.action", "link.pendulum.mass"]
     lsq = identify("furuta", [path], params, workers=1, holdout=0.0)
-    assert lsq.params["delay.action"].std is None
-    assert any(w.startswith("delay.action: small steps of it do not change") for w in
-               lsq.warnings)
+    assert lsq.params["delay.action"].value == pytest.approx(0.007, abs=1e-5)
+    assert lsq.params["delay.action"].std is not None
+    assert not any(w.startswith("delay.action: small steps") for w in lsq.warnings)
     cma = identify("furuta", [path], params, method="cma", workers=1, holdout=0.0,
                    max_evaluations=200, fixed={})
-    assert abs(cma.params["delay.action"].value - 0.006) <= 0.002
+    assert abs(cma.params["delay.action"].value - 0.007) <= 0.002
     assert cma.params["link.pendulum.mass"].value == pytest.approx(0.024, rel=0.02)
 
 
