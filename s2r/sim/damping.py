@@ -34,7 +34,7 @@ MILD = 0.01
 _SAMPLES = 4
 
 
-def _inertias_valid(client: int, body: int, links: Sequence[int]) -> bool:
+def inertias_valid(client: int, body: int, links: Sequence[int]) -> bool:
     for link in (-1, *links):
         i = pb.getDynamicsInfo(body, link, physicsClientId=client)[2]
         if i[0] + i[1] < i[2] or i[1] + i[2] < i[0] or i[0] + i[2] < i[1]:
@@ -42,27 +42,34 @@ def _inertias_valid(client: int, body: int, links: Sequence[int]) -> bool:
     return True
 
 
-def stiff_damping(client: int, body: int, movable: Sequence[int], damping: Sequence[float],
-                  period: float) -> bool:
-    """Whether the damping ``damping`` (per movable joint) is too stiff for the fast path.
+def mobility(client: int, body: int, movable: Sequence[int]) -> np.ndarray | None:
+    """The largest ``(M^-1)_jj`` of each movable joint over a few sampled positions, or None
+    when PyBullet has no mass matrix for the body.
 
     ``body`` must be fresh in ``client`` (nothing changed since it was loaded): PyBullet's mass
     matrix comes from a model it caches per body and does not update (see
     :meth:`s2r.sim.loading.LoadedBody.shadow`).
     """
-    if not any(damping):
-        return False
-    if not _inertias_valid(client, body, movable):
-        return True
+    if not inertias_valid(client, body, movable):
+        return None
     rng = np.random.default_rng(0)
-    c = np.asarray(damping, dtype=float)
+    worst = np.zeros(len(movable))
     for _ in range(_SAMPLES):
         q = rng.uniform(-np.pi, np.pi, len(movable)).tolist()
         try:
             m = np.array(pb.calculateMassMatrix(body, q, physicsClientId=client))
         except pb.error:
-            return True
-        fraction = c * period * np.diag(np.linalg.inv(m))
-        if fraction.max() > MILD:
-            return True
-    return False
+            return None
+        worst = np.maximum(worst, np.diag(np.linalg.inv(m)))
+    return worst
+
+
+def stiff_damping(mobilities: np.ndarray | None, damping: Sequence[float],
+                  period: float) -> bool:
+    """Whether the damping (per movable joint) is too stiff for the fast path, given the
+    joints' :func:`mobility` (None: no mass matrix, counted as stiff)."""
+    if not any(damping):
+        return False
+    if mobilities is None:
+        return True
+    return bool((np.asarray(damping, dtype=float) * period * mobilities).max() > MILD)

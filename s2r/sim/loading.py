@@ -40,19 +40,28 @@ class LoadedBody:
         self.tmpdir = tmpdir
         self.body = -1
         self.plane: int | None = None
+        self._shadow_client: int | None = None
 
     def shadow(self, com: Mapping[str, Sequence[float]]) -> tuple[int, int]:
-        """A fresh physics client holding a copy of the body as it is now (URDF with the
-        given centres of mass, masses, inertias, gravity); (client, body).
+        """A copy of the body as it is now (URDF with the given centres of mass, masses,
+        inertias, gravity), freshly loaded in this body's shadow client; (client, body).
 
         For PyBullet's model-based calculations (mass matrix, inverse dynamics): PyBullet
         caches their model per body and does not update it after ``changeDynamics`` or a
-        reload, so only a client where nothing changed after loading gives current values.
+        reload, so only a body loaded after the last change gives current values. The shadow
+        client is made once (a connect costs tens of ms) and emptied with
+        ``resetSimulation`` (which drops the cached models) for each copy, so a new copy
+        replaces the previous one.
         """
-        c, desc = pb.connect(pb.DIRECT), self.description
+        desc = self.description
+        if self._shadow_client is None:
+            self._shadow_client = pb.connect(pb.DIRECT)
+        c = self._shadow_client
         path = self.urdf.write(self.tmpdir, com)
         flags = pb.URDF_USE_INERTIA_FROM_FILE if desc.inertia_from_file else 0
         try:
+            pb.resetSimulation(physicsClientId=c)
+            pb.setPhysicsEngineParameter(enableFileCaching=0, physicsClientId=c)
             body = pb.loadURDF(path, desc.base_position, useFixedBase=True, flags=flags,
                                physicsClientId=c)
             for link in range(-1, pb.getNumJoints(body, physicsClientId=c)):
@@ -64,12 +73,20 @@ class LoadedBody:
             pb.setGravity(g["gravityAccelerationX"], g["gravityAccelerationY"],
                           g["gravityAccelerationZ"], physicsClientId=c)
         except pb.error as err:
-            pb.disconnect(physicsClientId=c)
             raise RobotError(f"PyBullet cannot copy {desc.urdf_path}: {err}",
                              where=desc.source) from None
         finally:
             os.unlink(path)
         return c, body
+
+    def close_shadow(self) -> None:
+        """Disconnect the shadow client (idempotent)."""
+        if self._shadow_client is not None:
+            try:
+                pb.disconnect(physicsClientId=self._shadow_client)
+            except pb.error:
+                pass  # already gone
+            self._shadow_client = None
 
     def load(self, com: Mapping[str, Sequence[float]]) -> None:
         """(Re)load the URDF with the given centres of mass; the previous body must be removed."""

@@ -74,12 +74,13 @@ class RotorDynamics:
         client, body: the PyBullet client and body.
         joints: PyBullet indices of the body's movable joints, in index order (its dofs).
         rotors: the geared motors.
-        shadow: makes a fresh client with a copy of the body as it is now. PyBullet caches
-            the model behind ``calculateMassMatrix``/``calculateInverseDynamics`` per body and
-            never updates it after ``changeDynamics`` or a reload (bullet3 issue 4809), so a
-            body whose parameters change must be computed on such a copy: it is made on first
-            use and again after :meth:`invalidate`. Without ``shadow`` the body itself is used
-            (right only if nothing changes it after the first calculation).
+        shadow: makes a freshly loaded copy of the body as it is now, (client, body).
+            PyBullet caches the model behind ``calculateMassMatrix`` and
+            ``calculateInverseDynamics`` per body and never updates it after
+            ``changeDynamics`` or a reload (bullet3 issue 4809), so a body whose parameters
+            change must be computed on such a copy: it is made on first use and again after
+            :meth:`invalidate`. Without ``shadow`` the body itself is used (right only if
+            nothing changes it after the first calculation).
     """
 
     def __init__(self, client: int, body: int, joints: Sequence[int],
@@ -98,14 +99,9 @@ class RotorDynamics:
                                       [np.zeros(3)] * len(fixed), n)
 
     def invalidate(self) -> None:
-        """The body's masses, inertias, centres of mass or gravity changed."""
-        if self._own is not None:
-            pb.disconnect(physicsClientId=self._own)
-            self._own = None
-
-    def close(self) -> None:
-        """Release the shadow client (idempotent)."""
-        self.invalidate()
+        """The body's masses, inertias, centres of mass or gravity changed (or its copy was
+        replaced by another use of the shadow): a new copy is made on next use."""
+        self._own = None
 
     def _model(self) -> tuple[int, int]:
         """(client, body) to compute on: the up-to-date copy, or the body itself."""

@@ -47,7 +47,7 @@ from s2r.errors import ParameterError, RobotError
 from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase
 from s2r.sim.actuators import build_actuators
-from s2r.sim.damping import stiff_damping
+from s2r.sim.damping import inertias_valid, mobility, stiff_damping
 from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
 from s2r.sim.pybullet_params import PyBulletParams
@@ -265,24 +265,31 @@ class SimRobot(RobotBase):
                                  where=self.description.source)
             ratio = 1.0 if act.gear_ratio is None else act.gear_ratio
             rotors.append(Rotor(loaded.movable.index(j), mount, act.rotor_inertia, ratio))
-        if self._stepper.rotors is not None:
-            self._stepper.rotors.close()
         self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors,
                                               shadow=lambda: loaded.shadow(self._com))
                                 if rotors else None)
 
     def _stiff(self) -> bool:
-        """Whether the joint damping is too stiff for the one-call sub-steps (on a fresh copy
-        of the body: PyBullet's mass matrix of the live one can be stale)."""
+        """Whether the joint damping is too stiff for the one-call sub-steps. The joints'
+        mobility comes from a fresh copy of the body (PyBullet's mass matrix of the live one
+        can be stale) and is kept until a mass, inertia or centre of mass changes."""
         damping = self._rotor_damping()
         if not any(damping):
             return False
-        client, body = self._loaded.shadow(self._com)
-        try:
-            return stiff_damping(client, body, self._loaded.movable, damping,
-                                 self._values["world.control_period"])
-        finally:
-            pb.disconnect(physicsClientId=client)
+        loaded = self._loaded
+        key = (tuple(tuple(pb.getDynamicsInfo(loaded.body, link, physicsClientId=self.client)[:3])
+                     for link in (-1, *loaded.movable)),
+               tuple(sorted((k, tuple(v)) for k, v in self._com.items())))
+        if getattr(self, "_mobility_key", None) != key:
+            if not inertias_valid(self.client, loaded.body, loaded.movable):
+                self._mobility = None  # no mass matrix for it, without making a copy
+            else:
+                client, body = loaded.shadow(self._com)
+                if self._stepper.rotors is not None:
+                    self._stepper.rotors.invalidate()  # the shadow now holds this copy
+                self._mobility = mobility(client, body, loaded.movable)
+            self._mobility_key = key
+        return stiff_damping(self._mobility, damping, self._values["world.control_period"])
 
     def _rotor_damping(self) -> list[float]:
         """The joint damping PyBullet applies itself, per movable joint (index order)."""
@@ -613,9 +620,9 @@ class SimRobot(RobotBase):
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""
-        stepper = getattr(self, "_stepper", None)
-        if stepper is not None and stepper.rotors is not None:
-            stepper.rotors.close()
+        loaded = getattr(self, "_loaded", None)
+        if loaded is not None:
+            loaded.close_shadow()
         if getattr(self, "client", -1) >= 0:
             try:
                 pb.disconnect(physicsClientId=self.client)
