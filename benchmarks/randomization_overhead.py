@@ -31,9 +31,9 @@ Settings (the randomizers of each are printed):
   observation noise, drift, dropout) and without pushes. Target: ``vs same``
   >= 0.95 (the ``ratio`` column adds PyBullet's cost of the sampled physics).
 - ``step``: step-level sensing noise and delay: Gaussian observation noise
-  drawn at every step, observation delay and action delay (0 to 2 control
-  steps, drawn per episode). Nothing physical is sampled, so ``same`` is
-  bare. Target: ``ratio`` >= 0.90.
+  drawn at every step, observation delay and action delay (0 to 20 ms, drawn
+  per episode, the robot's ``delay.*`` parameters, which ``same`` gets too).
+  Target: ``ratio`` >= 0.90.
 - ``everything`` (for information, no target): the whole ``<robot>_full.yaml``,
   including per-step action/observation noise, drift, dropout and pushes.
 
@@ -62,8 +62,8 @@ ROBOTS = {"cartpole": "cartpole_swingup", "furuta": "furuta_swingup"}
 TARGETS: dict[str, tuple[float, str] | None] = {
     "episode": (0.95, "same"), "step": (0.90, "ratio"), "everything": None}
 STEP_LEVEL = [{"type": "observation_noise", "channel": "all", "amplitude": 0.01},
-              {"type": "observation_delay", "channel": "all", "steps": [0, 2]},
-              {"type": "action_delay", "steps": [0, 2]}]
+              {"type": "observation_delay", "channel": "all", "seconds": [0.0, 0.02]},
+              {"type": "action_delay", "seconds": [0.0, 0.02]}]
 #: randomizers with randomness drawn at every step (or pushes): not in ``episode``
 PER_STEP = ("action_noise", "observation_noise", "observation_drift", "observation_dropout",
             "push")

@@ -92,7 +92,7 @@ class ActionNoise(ActionRandomizer):
         if self.amplitude.size not in (1, self.size):
             raise RandomizationError(f"{self.name}: amplitude has {self.amplitude.size} values "
                                      f"for {self.size} actuator(s)")
-        # drawn in blocks from the episode's stream (randomizers.fastpath)
+        # drawn in blocks from the episode's stream (randomizers.pipeline)
         self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
                                self.amplitude)
 

@@ -68,7 +68,7 @@ class ObservationNoise(SensorRandomizer):
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
         self.amplitude = per_element(self._amplitude, self.size, self.name, "amplitude")
-        # drawn in blocks from the episode's stream (randomizers.fastpath)
+        # drawn in blocks from the episode's stream (randomizers.pipeline)
         self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
                                self.amplitude)
 

@@ -136,22 +136,22 @@ def test_noise_on_one_channel_of_a_task_leaves_the_others_exact():
     env.close()
 
 
-def test_observation_delay_returns_the_value_from_k_steps_ago(envs):
+def test_observation_delay_interpolates_the_value_from_d_seconds_ago(envs):
     env = wrap(envs["signal"](n=3, kind="ramp"),
-               {"type": "observation_delay", "steps": [1, 4]}, seed=2)
+               {"type": "observation_delay", "seconds": [0.02, 0.08]}, seed=2)
     seen = set()
     for _ in range(6):
         x = episode(env, 12)[:, 0]
-        k = env.last_record["observation_delay"]["steps"]
-        seen.add(k)
-        t = np.arange(13)
-        np.testing.assert_array_equal(x, np.maximum(t - k, 0))  # the first value until then
-    assert len(seen) >= 3
+        d = env.last_record["observation_delay"]["values"]["delay.observation"]
+        seen.add(d)
+        t = np.arange(13)  # the ramp's value at step k is k; 50 Hz
+        np.testing.assert_allclose(x, np.maximum(t - d / 0.02, 0), atol=1e-9)
+    assert len(seen) == 6
 
 
 def test_observation_delay_on_selected_indices_only(envs):
     env = wrap(envs["signal"](n=3, kind="ramp"),
-               {"type": "observation_delay", "steps": 2, "indices": [1]})
+               {"type": "observation_delay", "seconds": 0.04, "indices": [1]})
     x = episode(env, 5)
     np.testing.assert_array_equal(x[:, 0], np.arange(6))
     np.testing.assert_array_equal(x[:, 1], [0, 0, 0, 1, 2, 3])
