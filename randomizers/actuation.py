@@ -98,13 +98,13 @@ class ActionNoise(ActionRandomizer):
 
     def action_values(self, values: list[float], ctx: RandomizationContext,
                       rng: np.random.Generator) -> list[float]:
-        noise, s = self.draws.row(rng), self.scale  # r * 1.0 is r: no branch on scale
+        s = self.scale  # r * 1.0 is r: no branch on scale
         if self.multiplicative:
-            for j, i in enumerate(self.pos):
-                values[i] = values[i] * (noise[j] * s + 1.0)
+            for i, r in zip(self.pos, self.draws.row(rng)):
+                values[i] *= r * s + 1.0
         else:
-            for j, i in enumerate(self.pos):
-                values[i] = values[i] + noise[j] * s
+            for i, r in zip(self.pos, self.draws.row(rng)):
+                values[i] += r * s
         return values
 
 
@@ -165,13 +165,14 @@ class Deadzone(ActionRandomizer):
         if self.on_robot:
             ctx.require_target(self.name).set_params(values)
         self.widths = [values[n] for n in self.names]
+        self._pairs = list(zip(self.pos, self.widths))
 
     def active(self, ctx: RandomizationContext) -> bool:
         return not self.on_robot and any(self.widths)
 
     def action_values(self, values: list[float], ctx: RandomizationContext,
                       rng: np.random.Generator) -> list[float]:
-        for i, w in zip(self.pos, self.widths):
+        for i, w in self._pairs:
             values[i] = deadzone(values[i], w)
         return values
 
@@ -206,6 +207,7 @@ class Backlash(EpisodeValueRandomizer):
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)
         self._gaps = column(self.value, self.size)
+        self._items = list(zip(range(self.size), self.pos, self._gaps))
 
     def active(self, ctx: RandomizationContext) -> bool:
         # y = clip(y, u, u) = u; an interval firing could need y: kept then
@@ -216,7 +218,7 @@ class Backlash(EpisodeValueRandomizer):
         y = self._y
         if ctx.step == 0:  # a new episode: the gear sits at 0
             y[:] = [0.0] * self.size
-        for j, (i, gap) in enumerate(zip(self.pos, self._gaps)):
+        for j, i, gap in self._items:
             edge = values[i] - 0.5 * gap  # y = clip(y, u - gap/2, u + gap/2)
             v = y[j] if y[j] > edge else edge
             edge += gap
@@ -263,7 +265,7 @@ class Saturation(EpisodeValueRandomizer):
 
     def action_values(self, values: list[float], ctx: RandomizationContext,
                       rng: np.random.Generator) -> list[float]:
-        for i, lo, hi in zip(self.pos, self._lo, self._hi):
+        for i, lo, hi in self._bounds:
             x = values[i]
             x = x if x > lo else lo
             values[i] = x if x < hi else hi
@@ -273,3 +275,4 @@ class Saturation(EpisodeValueRandomizer):
         super().apply(ctx, record)
         self._lo = column(self.value * self._low, self.size)
         self._hi = column(self.value * self._high, self.size)
+        self._bounds = list(zip(self.pos, self._lo, self._hi))

@@ -113,6 +113,25 @@ def hook(r: Randomizer, side: str) -> Hook:
     return call
 
 
+def _chain(hooks: Sequence[Hook], ctx: RandomizationContext, rng: np.random.Generator
+           ) -> Callable[[list[float]], list[float]]:
+    """One function calling ``hooks`` in order on a list it may change (unrolled for the
+    common short chains: a call less per step)."""
+    if len(hooks) == 1:
+        (a,) = hooks
+        return lambda values: a(values, ctx, rng)
+    if len(hooks) == 2:
+        a, b = hooks
+        return lambda values: b(a(values, ctx, rng), ctx, rng)
+
+    def run(values: list[float]) -> list[float]:
+        for fn in hooks:
+            values = fn(values, ctx, rng)
+        return values
+
+    return run
+
+
 class Pipeline:
     """This episode's ``side`` hooks of ``randomizers`` (the active ones), in order.
 
@@ -120,13 +139,13 @@ class Pipeline:
     changed) and returns the result. :attr:`empty` when nothing is active.
     """
 
-    __slots__ = ("hooks", "ctx", "rng", "keeps_limits")
+    __slots__ = ("hooks", "keeps_limits", "_run")
 
     def __init__(self, randomizers: Sequence[Randomizer], side: str, ctx: RandomizationContext,
                  rng: np.random.Generator) -> None:
         active = [r for r in randomizers if r.active(ctx)]
         self.hooks = [hook(r, side) for r in active]
-        self.ctx, self.rng = ctx, rng
+        self._run = _chain(self.hooks, ctx, rng)
         #: for commands: every active transform keeps commands within the actuator limits
         self.keeps_limits = all(r.keeps_limits for r in active)
 
@@ -135,21 +154,22 @@ class Pipeline:
         return not self.hooks
 
     def __call__(self, values: Sequence[float]) -> list[float]:
-        out = list(values)
-        ctx, rng = self.ctx, self.rng
-        for fn in self.hooks:
-            out = fn(out, ctx, rng)
-        return out
+        return self._run(list(values))
+
+    def command(self) -> Callable[[list[float]], list[float]]:
+        """This pipeline as a filter of commands (``SimRobot.set_filters``): the robot's
+        list is its own fresh copy of the clipped command, so it is changed in place."""
+        return self._run
 
     def measurement(self, sizes: tuple[int, int]) -> Callable[..., Any]:
         """This pipeline as a filter of ``(q, qd, sensors)`` lists (``SimRobot.set_filters``);
         ``sizes`` are the lengths of q and qd."""
         nq, nqd = sizes
-        split = nq + nqd
+        split, run = nq + nqd, self._run
 
         def measure(q: Sequence[float], qd: Sequence[float], sensors: Sequence[float]
                     ) -> tuple[list[float], list[float], list[float]]:
-            out = self([*q, *qd, *sensors])
+            out = run([*q, *qd, *sensors])  # a new list: the robot's stay as they are
             return out[:nq], out[nq:split], out[split:]
 
         return measure

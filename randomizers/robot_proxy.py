@@ -88,7 +88,8 @@ class RandomizedRobot:
         self._obs_fn = None if obs.empty else obs.measurement(self._sizes[:2])
         if self.in_robot:  # the robot runs them in its own step
             clip = not (act.keeps_limits and self._zero_inside)
-            self.robot.set_filters(self._act_fn, self._obs_fn, clip=clip)  # type: ignore[attr-defined]
+            self.robot.set_filters(None if act.empty else act.command(),  # type: ignore[attr-defined]
+                                   self._obs_fn, clip=clip)
             self.act = self.robot.act  # type: ignore[method-assign]
             self.observe = self.robot.observe  # type: ignore[method-assign]
             self.reset = self.robot.reset  # type: ignore[method-assign]

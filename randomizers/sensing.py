@@ -74,9 +74,9 @@ class ObservationNoise(SensorRandomizer):
 
     def observation_values(self, values: list[float], ctx: RandomizationContext,
                            rng: np.random.Generator) -> list[float]:
-        noise, s = self.draws.row(rng), self.scale  # r * 1.0 is r: no branch on scale
-        for j, i in enumerate(self.pos):
-            values[i] = values[i] + noise[j] * s
+        s = self.scale  # r * 1.0 is r: no branch on scale
+        for i, r in zip(self.pos, self.draws.row(rng)):
+            values[i] += r * s
         return values
 
 
@@ -110,11 +110,12 @@ class ObservationBias(SensorRandomizer):
 
     def load(self, record: Mapping[str, Any]) -> None:
         self.bias = column(np.asarray(record["bias"], dtype=np.float64), self.size)
+        self._pairs = list(zip(self.pos, self.bias))
 
     def observation_values(self, values: list[float], ctx: RandomizationContext,
                            rng: np.random.Generator) -> list[float]:
-        for i, b in zip(self.pos, self.bias):
-            values[i] = values[i] + b
+        for i, b in self._pairs:
+            values[i] += b
         return values
 
 
@@ -247,13 +248,13 @@ class Quantization(SensorRandomizer):
         values = record_values(self.name, record, self.names, "resolution")
         if self.on_robot:
             ctx.require_target(self.name).set_params(values)
-        self._steps = [values[n] for n in self.names]
+        self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
 
     def active(self, ctx: RandomizationContext) -> bool:
         return not self.on_robot
 
     def observation_values(self, values: list[float], ctx: RandomizationContext,
                            rng: np.random.Generator) -> list[float]:
-        for i, r in zip(self.pos, self._steps):
+        for i, r in self._pairs:
             values[i] = quantize(values[i], r)
         return values

@@ -197,7 +197,7 @@ def test_saturation_on_the_furuta_motor_halves_the_arm_acceleration():
     {"type": "deadzone", "distribution": 1.0},
     {"type": "backlash", "distribution": 1.0},
     {"type": "saturation", "distribution": 0.05},
-    {"type": "action_delay", "steps": 2},
+    {"type": "action_delay", "seconds": 0.04},
 ])
 def test_transforms_act_on_the_selected_indices_only_and_never_in_place(envs, entry):
     env = wrap(envs["echo"](n=3), {**entry, "indices": [0, 2]})
