@@ -45,10 +45,10 @@ from randomizers.transforms import (
     column,
     command_limits,
 )
-from s2r.effects import deadzone
+from s2r.effects import RateLimiter, deadzone
 
 __all__ = ["KINDS", "ActionNoise", "ActionRandomizer", "Backlash", "Deadzone",
-           "EpisodeValueRandomizer", "Saturation", "command_limits"]
+           "EpisodeValueRandomizer", "RateLimit", "Saturation", "command_limits"]
 
 
 def _amplitude(value: float | Sequence[float], who: str) -> np.ndarray:
@@ -174,6 +174,79 @@ class Deadzone(ActionRandomizer):
                       rng: np.random.Generator) -> list[float]:
         for i, w in self._pairs:
             values[i] = deadzone(values[i], w)
+        return values
+
+
+@register("rate_limit")
+class RateLimit(ActionRandomizer):
+    """Slew-rate limit ``motor.<m>.rate_limit``: a command moves at most ``rate * T`` per
+    control period ``T`` from the previous applied one (command units per second).
+
+    Samples the robot parameter where the robot has it; otherwise the selected
+    commands pass through :class:`s2r.effects.RateLimiter` here (from 0 at each
+    episode's start), under the names ``motor.<i>.rate_limit``.
+    Record: ``{"values": {name: rate}}``.
+
+    Args:
+        distribution: required; the rate (> 0; command units per second), per episode.
+        shared: one value for all selected actuators (else one each).
+
+    >>> import gymnasium as gym
+    >>> from randomizers.wrapper import RandomizedEnv
+    >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [RateLimit(10.0)], control_period=0.05)
+    >>> _, info = env.reset(seed=0)    # then a torque moves at most 0.5 N*m per step
+    >>> info["randomization"]["rate_limit"]
+    {'values': {'motor.0.rate_limit': 10.0}}
+    """
+
+    keeps_limits = True  # between the previous command (or 0) and this one
+
+    def __init__(self, distribution: Any = None, shared: bool = False,
+                 indices: Sequence[int] | None = None, *, mode: str = "reset",
+                 interval: Any = None, name: str | None = None) -> None:
+        super().__init__(indices, mode=mode, interval=interval, name=name)
+        if distribution is None:
+            raise RandomizationError(f"{self.name}: distribution: required (command units per "
+                                     "second), e.g. [50, 200]")
+        self.distribution = make_distribution(distribution)
+        lo, hi = self.distribution.support()
+        if lo <= 0:
+            raise RandomizationError(f"{self.name}: the rate could reach [{lo}, {hi}]: it must "
+                                     "be > 0")
+        self.shared = shared
+
+    def bind(self, ctx: RandomizationContext) -> None:
+        super().bind(ctx)
+        self.names, self.on_robot = effect_names(ctx, "motor.{}.rate_limit", self.pos)
+        if not self.on_robot:
+            self.names = [f"motor.{i}.rate_limit" for i in self.pos]
+        else:
+            check_reach(ctx, self.name, self.names, self.distribution)
+        self._limiter = RateLimiter([0.0] * self.size)
+
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
+        draws = [d.sample(rng)] * self.size if self.shared else \
+            [d.sample(rng) for _ in range(self.size)]
+        return {"values": dict(zip(self.names, draws))}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "distribution")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self._limiter.rates[:] = [values[n] for n in self.names]
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot
+
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        limiter, period = self._limiter, ctx.control_period
+        if ctx.step == 0:  # a new episode: the previous command was 0, one period ago
+            limiter.reset(-period)
+        out = limiter.limit(ctx.step * period, [values[i] for i in self.pos])
+        for i, u in zip(self.pos, out):
+            values[i] = u
         return values
 
 

@@ -50,6 +50,32 @@ def effect_names(ctx: RandomizationContext, pattern: str, pos: Sequence[int],
     return names, params is not None and all(n in params for n in names)
 
 
+#: channel -> the name of a sensor's noise level (``{}``: the joint or sensor)
+NOISE_NAMES = {"q": "sensor.{}.position_noise", "qd": "sensor.{}.velocity_noise",
+               "sensors": "sensor.{}.noise"}
+
+
+def sensor_names(ctx: RandomizationContext, channel: str, pos: Sequence[int],
+                 patterns: Mapping[str, str]) -> tuple[list[str], bool | None]:
+    """Names of measurement elements ``pos`` (positions in the measurement vector) of
+    ``channel`` under ``patterns[channel]``, and whether the target has all of them;
+    ``None`` (and names by position) if the channel has no pattern or the env is not an
+    s2r task."""
+    from s2r.effects import sensor_owner
+
+    spec, pattern = _spec(ctx), patterns.get(channel)
+    if spec is None or pattern is None:
+        return [f"sensor.{i}.?" for i in pos], None
+    start = getattr(ctx.layout, channel).start
+    if channel == "sensors":
+        keys = [sensor_owner(spec.sensors[i - start]) for i in pos]
+    else:
+        keys = [spec.joint_names[i - start] for i in pos]
+    names = [pattern.format(k) for k in keys]
+    params = getattr(ctx.target, "params", None)
+    return names, params is not None and all(n in params for n in names)
+
+
 def check_reach(ctx: RandomizationContext, who: str, names: Sequence[str],
                 distribution: Distribution) -> None:
     """Refuse a distribution that could reach outside a parameter's bounds."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.effect_names import effect_names, record_values
+from randomizers.effect_names import NOISE_NAMES, record_values, sensor_names
 from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import CHANNELS, SensorRandomizer, column, per_element
@@ -40,7 +40,15 @@ __all__ = ["CHANNELS", "ObservationBias", "ObservationDrift", "ObservationNoise"
 
 @register("observation_noise")
 class ObservationNoise(SensorRandomizer):
-    """White measurement noise, drawn at every step.
+    """White measurement noise, drawn at every step: the sensor noise levels of the robot.
+
+    On an s2r robot that names them, Gaussian noise sets the parameters
+    ``sensor.<j>.position_noise`` (channel ``q``), ``sensor.<j>.velocity_noise`` (``qd``)
+    or ``sensor.<s>.noise`` (``sensors``) and the robot adds it (position noise before
+    its encoders quantize). Otherwise the noise is added here, under the same names
+    (or, on an env that is not an s2r task, ``sensor.<i>.noise`` with ``<i>`` the
+    position in the observation vector; uniform noise: ``sensor.<i>.uniform_noise``).
+    Record: ``{"values": {name: amplitude}}`` (the amplitude times ``scale``).
 
     Args:
         amplitude: required; the std (``gaussian``) or half-width (``uniform``), in
@@ -50,7 +58,9 @@ class ObservationNoise(SensorRandomizer):
     >>> import gymnasium as gym
     >>> from randomizers.wrapper import RandomizedEnv
     >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [ObservationNoise(0.1, indices=[2])])
-    >>> obs, _ = env.reset(seed=0)     # the velocity (index 2) is noisy, cos/sin exact
+    >>> obs, info = env.reset(seed=0)     # the velocity (index 2) is noisy, cos/sin exact
+    >>> info["randomization"]["observation_noise"]
+    {'values': {'sensor.2.noise': 0.1}}
     """
 
     def __init__(self, amplitude: float | Sequence[float] | None = None, kind: str = "gaussian",
@@ -67,16 +77,40 @@ class ObservationNoise(SensorRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self.amplitude = per_element(self._amplitude, self.size, self.name, "amplitude")
+        self.amplitude = column(per_element(self._amplitude, self.size, self.name, "amplitude"),
+                                self.size)
+        self.names, on_robot = sensor_names(ctx, self.channel, self.pos, NOISE_NAMES)
+        self.on_robot = bool(on_robot) and self.kind == "gaussian"
+        if on_robot is None:  # not an s2r task: named by position in the vector
+            self.names = [f"sensor.{i}.noise" for i in self.pos]
+        if self.kind == "uniform":  # not the robot's (Gaussian) noise level
+            self.names = [f"sensor.{i}.uniform_noise" for i in self.pos]
+        if self.on_robot:
+            params = ctx.require_target(self.name).params
+            for name, a in zip(self.names, self.amplitude):
+                if a > params[name].high:
+                    raise RandomizationError(f"{self.name}: {name} = {a:.6g} is above its "
+                                             f"bound {params[name].high:.6g}")
         # drawn in blocks from the episode's stream (randomizers.pipeline)
-        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
-                               self.amplitude)
+        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform")
+        self._pairs: list[tuple[int, float]] = []
+
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        return {"values": {n: a * self.scale for n, a in zip(self.names, self.amplitude)}}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "amplitude")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot and any(a for _, a in self._pairs)
 
     def observation_values(self, values: list[float], ctx: RandomizationContext,
                            rng: np.random.Generator) -> list[float]:
-        s = self.scale  # r * 1.0 is r: no branch on scale
-        for i, r in zip(self.pos, self.draws.row(rng)):
-            values[i] += r * s
+        for (i, a), r in zip(self._pairs, self.draws.row(rng)):
+            values[i] += r * a
         return values
 
 
@@ -226,9 +260,11 @@ class Quantization(SensorRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        owners = "joints" if self.channel == "q" else "elements"
-        pos = self.pos if owners == "elements" else [i - ctx.layout.q.start for i in self.pos]
-        self.names, self.on_robot = effect_names(ctx, "sensor.{}.resolution", pos, owners)
+        self.names, on_robot = sensor_names(ctx, self.channel, self.pos,
+                                            {"q": "sensor.{}.resolution"})
+        self.on_robot = bool(on_robot)
+        if on_robot is None:  # not a joint position: named by its position
+            self.names = [f"sensor.{i}.resolution" for i in self.pos]
         self.resolution = column(per_element(self._resolution, self.size, self.name,
                                              "resolution"), self.size)
         if min(self.resolution) <= 0:

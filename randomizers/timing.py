@@ -79,6 +79,12 @@ class _Delay:
                     f"(narrow the range, or raise the bound in the robot YAML: parameters: "
                     f"{{{self.parameter}: {{high: ...}}}})")
 
+    def close(self, ctx: RandomizationContext) -> None:
+        """Give the robot its nominal delay back (it may outlive the env)."""
+        target = ctx.target
+        if self.on_robot and target is not None and getattr(ctx.robot, "client", 0) >= 0:
+            target.set_params({self.parameter: target.params[self.parameter].nominal})
+
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         c, h = 0.5 * (self.low + self.high), 0.5 * (self.high - self.low) * self.scale
         return {"values": {self.parameter: float(rng.uniform(c - h, c + h))}}
@@ -163,9 +169,6 @@ class ActionDelay(_Delay, ActionRandomizer):
             values[i] = u
         return values
 
-    def close(self, ctx: RandomizationContext) -> None:
-        if self.on_robot and ctx.robot is not None and ctx.robot.client >= 0:
-            ctx.robot.set(self.parameter, ctx.robot.params[self.parameter].nominal)
 
 
 @register("observation_delay")
@@ -233,6 +236,3 @@ class ObservationDelay(_Delay, SensorRandomizer):
             values[i] = v
         return values
 
-    def close(self, ctx: RandomizationContext) -> None:
-        if self.on_robot and ctx.robot is not None and ctx.robot.client >= 0:
-            ctx.robot.set(self.parameter, ctx.robot.params[self.parameter].nominal)

@@ -207,3 +207,23 @@ def test_transforms_act_on_the_selected_indices_only_and_never_in_place(envs, en
         out = env.step(action)[0]
         np.testing.assert_array_equal(action, np.array([0.4, 0.6, -0.3]) * k)  # the caller's
         assert out[1] == action[1] and (out[0] != action[0] or out[2] != action[2])
+
+
+def test_rate_limit_on_another_env_is_the_effects_rate_limiter(envs):
+    env = wrap(envs["echo"](n=2), {"type": "rate_limit", "distribution": 10.0,
+                                   "indices": [1]})  # 50 Hz: 0.2 per step
+    for _ in range(2):  # every episode starts from 0
+        env.reset(seed=0)
+        out = [env.step(np.array([1.0, 1.0]))[0].tolist() for _ in range(6)]
+        np.testing.assert_allclose(out, [[1.0, 0.2], [1.0, 0.4], [1.0, 0.6], [1.0, 0.8],
+                                         [1.0, 1.0], [1.0, 1.0]])
+    assert env.last_record["rate_limit"] == {"values": {"motor.1.rate_limit": 10.0}}
+    env.close()
+
+
+def test_smooth_friction_needs_a_target_that_names_it(envs):
+    from randomizers.pybullet_target import PyBulletTarget  # noqa: F401  (a target exists)
+
+    with pytest.raises(Exception, match=r"needs a physics target"):
+        RandomizedEnv(envs["echo"](n=1), build_randomizers([{"type": "smooth_friction",
+                                                             "distribution": [0.0, 0.01]}]))
