@@ -51,7 +51,8 @@ ACT = [{"type": "action_delay", "name": "queue", "seconds": [0.0, 0.02], "indice
         "multiplicative": True},
        {"type": "backlash", "distribution": [0.0, 0.4]},
        {"type": "deadzone", "distribution": [0.0, 0.3]},
-       {"type": "saturation", "distribution": [0.6, 1.0]}]
+       {"type": "saturation", "distribution": [0.6, 1.0]},
+       {"type": "rate_limit", "distribution": [50.0, 400.0]}]
 SENSE = [{"type": "observation_noise", "amplitude": [0.01, 0.02], "channel": "q"},
          {"type": "observation_noise", "name": "uniform_noise", "kind": "uniform",
           "amplitude": 0.05, "channel": "all"},
