@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from randomizers.base import Randomizer
+
 if TYPE_CHECKING:
-    from randomizers.base import RandomizationContext, Randomizer
+    from randomizers.base import RandomizationContext
 
 #: most rows of a block of draws, and most values in one (wide vectors draw fewer rows)
 BLOCK_ROWS = 128
@@ -99,8 +101,6 @@ def hook(r: Randomizer, side: str) -> Hook:
     """``r``'s list hook of ``side`` (``action`` or ``observation``): its
     ``<side>_values``, or its NumPy ``<side>`` hook called on an array if that is the
     one it defines."""
-    from randomizers.base import Randomizer
-
     if getattr(type(r), side) is getattr(Randomizer, side):  # the list hook is the one
         return getattr(r, f"{side}_values")  # type: ignore[no-any-return]
     array_hook = getattr(r, side)
@@ -111,6 +111,15 @@ def hook(r: Randomizer, side: str) -> Hook:
         return np.asarray(out, dtype=np.float64).reshape(-1).tolist()  # type: ignore[no-any-return]
 
     return call
+
+
+def _top(r: Randomizer) -> int | None:
+    """The highest position a built-in transform touches (``None``: not known, e.g. a
+    third party's transform, which may touch any)."""
+    pos = getattr(r, "pos", None)
+    if pos is None or not type(r).__module__.startswith("randomizers."):
+        return None
+    return max(pos, default=-1)
 
 
 def _chain(hooks: Sequence[Hook], ctx: RandomizationContext, rng: np.random.Generator
@@ -139,7 +148,7 @@ class Pipeline:
     changed) and returns the result. :attr:`empty` when nothing is active.
     """
 
-    __slots__ = ("hooks", "keeps_limits", "_run")
+    __slots__ = ("hooks", "keeps_limits", "_run", "_top")
 
     def __init__(self, randomizers: Sequence[Randomizer], side: str, ctx: RandomizationContext,
                  rng: np.random.Generator) -> None:
@@ -148,6 +157,8 @@ class Pipeline:
         self._run = _chain(self.hooks, ctx, rng)
         #: for commands: every active transform keeps commands within the actuator limits
         self.keeps_limits = all(r.keeps_limits for r in active)
+        tops = [_top(r) for r in active]
+        self._top = None if None in tops else max(tops, default=-1)
 
     @property
     def empty(self) -> bool:
@@ -166,6 +177,13 @@ class Pipeline:
         ``sizes`` are the lengths of q and qd."""
         nq, nqd = sizes
         split, run = nq + nqd, self._run
+        if self._top is not None and self._top < nq:  # only q is touched: pass the rest
+
+            def measure_q(q: Sequence[float], qd: Sequence[float], sensors: Sequence[float]
+                          ) -> tuple[list[float], Sequence[float], Sequence[float]]:
+                return run(list(q)), qd, sensors  # a copy: the robot's lists stay as they are
+
+            return measure_q
 
         def measure(q: Sequence[float], qd: Sequence[float], sensors: Sequence[float]
                     ) -> tuple[list[float], list[float], list[float]]:

@@ -244,3 +244,19 @@ def test_step_draws_restart_with_each_new_generator_and_agree_as_lists():
     assert np.all(np.abs(np.array(rows)) <= [1.0, 2.0, 3.0])
     block = np.random.default_rng(5).random((draws.rows, 3)) * 2.0 - 1.0
     assert rows[:draws.rows] == (block * [1.0, 2.0, 3.0]).tolist()
+
+
+def test_a_measurement_pipeline_touching_q_only_passes_the_other_channels_through():
+    ctx = RandomizationContext(None, None, None, 0.01, Layout(slice(0, 2), slice(2, 4),
+                                                             slice(4, 5), 5), 1)
+    for channel, top in (("q", True), ("qd", False)):
+        bias = build_randomizers([{"type": "observation_bias", "distribution": 1.0,
+                                   "channel": channel}])[0]
+        bias.bind(ctx)
+        bias.apply(ctx, {"bias": [1.0, 1.0]})
+        q, qd, s = [0.0, 0.0], [0.0, 0.0], [0.0]
+        out = Pipeline([bias], "observation", ctx, np.random.default_rng(0)).measurement(
+            (2, 2))(q, qd, s)
+        assert list(map(list, out)) == ([[1.0, 1.0], [0.0, 0.0], [0.0]] if top else
+                                        [[0.0, 0.0], [1.0, 1.0], [0.0]])
+        assert (out[1] is qd) is top and q == [0.0, 0.0] and qd == [0.0, 0.0]
