@@ -4,22 +4,22 @@ A randomizer perturbs physics or sensing through lifecycle hooks that
 :class:`~randomizers.wrapper.RandomizedEnv` calls (modelled on Isaac Lab's
 event terms and pybullet_envs' minitaur randomizers):
 
-========================  ==================================================
-hook                      when
-========================  ==================================================
-``bind(ctx)``             once, before any simulation: validate names/ranges
-``sample(ctx, rng)``      draw this episode's values (mode ``startup``,
-                          ``reset`` or ``interval``); returns a JSON-able record
-``apply(ctx, record)``    put a record into effect (also used to replay one)
-``on_step(ctx, rng)``     after every control step
-``on_substep(robot)``     before every physics sub-step (SimRobot only)
-``action_values(u, ctx, rng)``       transform the command on its way to the
-                                     actuators (a list of floats, every step)
-``observation_values(y, ctx, rng)``  transform a measurement on its way to the
-                                     policy (a list of floats, every step)
-``active(ctx)``           at every reset: whether the transforms do anything
-                          this episode (inactive ones are skipped)
-========================  ==================================================
+===================================  ====================================================
+hook                                 when
+===================================  ====================================================
+``bind(ctx)``                        once, before any simulation: validate names/ranges
+``sample(ctx, rng)``                 draw this episode's values (mode ``startup``, ``reset``
+                                     or ``interval``); returns a JSON-able record
+``apply(ctx, record)``               put a record into effect (also used to replay one)
+``on_step(ctx, rng)``                after every control step
+``on_substep(robot)``                before every physics sub-step (SimRobot only)
+``active(ctx)``                      at every reset: whether the transforms do anything
+                                     this episode (inactive ones are skipped)
+``action_values(u, ctx, rng)``       every step: transform the command (a list of
+                                     floats) on its way to the actuators
+``observation_values(y, ctx, rng)``  every step: transform a measurement (a list
+                                     of floats) on its way to the policy
+===================================  ====================================================
 
 The per-step hooks work on Python float lists (:mod:`randomizers.pipeline`:
 a NumPy call costs more than the arithmetic on a few values). A randomizer
