@@ -158,7 +158,8 @@ class Pipeline:
         #: for commands: every active transform keeps commands within the actuator limits
         self.keeps_limits = all(r.keeps_limits for r in active)
         tops = [_top(r) for r in active]
-        self._top = None if None in tops else max(tops, default=-1)
+        known = [t for t in tops if t is not None]
+        self._top: int | None = max(known, default=-1) if len(known) == len(tops) else None
 
     @property
     def empty(self) -> bool:
