@@ -111,7 +111,8 @@ class ReferenceEnv(gym.Env[np.ndarray, np.ndarray]):
         self._steps += 1
         if self.task == "furuta_swingup":
             up = 0.5 * (1.0 - math.cos(q[1]))
-            reward = up - 0.05 * q[0] ** 2 - 1e-3 * qd[1] ** 2 * up - 1e-3 * a * a
+            slow = math.exp(-0.5 * (qd[1] ** 2 + 0.5 * qd[0] ** 2) / 16.0)
+            reward = up * (0.3 + 0.7 * slow) - 0.1 * (q[0] / 2.0) ** 2 - 1e-3 * a * a
             terminated = abs(q[0]) > 2.0
         elif self.task == "cartpole_balance":
             reward = 1.0

@@ -84,7 +84,8 @@ def resolve_config_path(group: str, name_or_path: str | os.PathLike[str]) -> Pat
     path = configs_dir() / group / f"{text}.yaml"
     if not path.is_file():
         known = ", ".join(builtin_names(group)) or "none"
-        raise ConfigError(f"unknown {group[:-1]} '{text}' (built-in: {known})", where=group)
+        kind = {"robots": "robot", "tasks": "task"}.get(group, f"{group} config")
+        raise ConfigError(f"unknown {kind} '{text}' (built-in: {known})", where=group)
     return path
 
 

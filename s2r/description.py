@@ -57,6 +57,9 @@ class ActuatorConfig:
     torque_constant: float = 0.042  # dc_motor, N*m/A = V*s/rad
     deadzone: float = 0.0  # dc_motor, V
     voltage_limit: float | None = None  # dc_motor driver limit; default max(|low|, |high|)
+    rotor_inertia: float | None = None  # kg*m^2 about the motor axis; None: not modelled
+    gear_ratio: float | None = None  # motor turns per joint turn; None: direct drive (1)
+    mount: str | None = None  # link the motor housing rides on; None: the joint's parent
 
 
 @dataclass
@@ -152,6 +155,15 @@ def validate(cfg: RobotConfig, where: str, base_dir: Path) -> RobotDescription:
                         f"high={act.high}", where)
         if act.type == "dc_motor" and (act.resistance <= 0 or act.torque_constant <= 0):
             raise _fail(f"actuators[{i}]: resistance and torque_constant must be > 0", where)
+        if act.rotor_inertia is not None and not (math.isfinite(act.rotor_inertia)
+                                                  and act.rotor_inertia >= 0):
+            raise _fail(f"actuators[{i}].rotor_inertia: must be >= 0, got {act.rotor_inertia}",
+                        where)
+        if act.gear_ratio is not None and not (math.isfinite(act.gear_ratio)
+                                               and act.gear_ratio > 0):
+            raise _fail(f"actuators[{i}].gear_ratio: must be > 0, got {act.gear_ratio}", where)
+        if act.mount is not None and act.rotor_inertia is None:
+            raise _fail(f"actuators[{i}].mount: only meaningful with a rotor_inertia", where)
     for name, override in cfg.parameters.items():
         if override.low is not None and override.high is not None and override.low > override.high:
             raise _fail(f"parameters.{name}: inverted range low={override.low} > "

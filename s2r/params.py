@@ -40,7 +40,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "link.*.restitution": ("-", "contact restitution of link {0}"),
     "joint.*.damping": ("N*m*s/rad", "viscous damping of joint {0}"),
     "joint.*.coulomb": ("N*m", "Coulomb (dry) friction of joint {0}, with sticking"),
-    "joint.*.armature": ("kg*m^2", "rotor inertia reflected on joint {0}"),
+    "joint.*.armature": ("kg*m^2", "inertia added about joint {0}, for a joint with no "
+                                   "motor model (geared motors: motor.*.rotor_inertia)"),
     "joint.*.lower_limit": ("rad", "lower position limit of joint {0}"),
     "joint.*.upper_limit": ("rad", "upper position limit of joint {0}"),
     "motor.*.gain": ("-", "force/torque per unit of command of actuator {0}"),
@@ -49,6 +50,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "motor.*.torque_constant": ("N*m/A", "torque and back-EMF constant of DC motor {0}"),
     "motor.*.deadzone": ("V", "voltage below which DC motor {0} does not move"),
     "motor.*.voltage_limit": ("V", "largest voltage the driver of DC motor {0} applies"),
+    "motor.*.rotor_inertia": ("kg*m^2", "inertia of the rotor of actuator {0} about its own "
+                                        "axis (reflected by the gear, coupled into its mount)"),
+    "motor.*.gear_ratio": ("-", "motor turns per joint turn of actuator {0} (scales its torque "
+                                "and its back-EMF speed)"),
     "delay.action": ("s", "delay from a command to its effect on the actuators"),
     "delay.observation": ("s", "age of a measurement when the controller receives it"),
     "world.gravity": ("m/s^2", "magnitude of gravity, pointing down -z"),

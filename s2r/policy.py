@@ -29,13 +29,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from s2r.errors import PolicyError
 from s2r.mlp import ACTIVATIONS, NumpyMLP
 from s2r.policy_file import FORMAT, check_policy, read_policy_file
+
+if TYPE_CHECKING:
+    from s2r.robot import RobotSpec
 
 
 @dataclass
@@ -108,16 +111,28 @@ def _build(blob: Any, where: str, task: str | None, obs_dim: int | None,
 
 def load_policy(spec: str | os.PathLike[str], *, task: str | None = None,
                 obs_dim: int | None = None, act_dim: int | None = None, rate: float = 50.0,
-                seed: int = 0) -> Policy:
-    """Load ``scripted:<name>`` or a policy file, checked against the task.
+                seed: int = 0, robot: RobotSpec | None = None) -> Any:
+    """Load ``scripted:<name>``, a policy artifact directory (``s2r train``) or a policy
+    file, checked against the task.
 
-    ``task``, ``obs_dim`` and ``act_dim`` are what the task needs; a policy
-    file that disagrees with any of them is a :class:`~s2r.errors.PolicyError`.
+    ``task``, ``obs_dim`` and ``act_dim`` are what the task needs, ``robot`` the spec of the
+    robot it runs on (an artifact's robot, control rate and action size are checked against
+    it); a policy that disagrees with any of them is a :class:`~s2r.errors.PolicyError`.
     A scripted policy gives ``act_dim`` actions (1 if not given).
     """
+    from s2r.artifact import is_artifact, load_artifact
+
     text = str(spec)
     if text.startswith("scripted:"):
         return scripted_policy(text.split(":", 1)[1], act_dim or 1, rate, seed)
+    if is_artifact(text):
+        policy = load_artifact(text, task=task, robot=robot)
+        for what, mine, theirs in (("observations", obs_dim, policy.obs_dim),
+                                   ("actions", act_dim, policy.act_dim)):
+            if mine is not None and mine != theirs:
+                raise PolicyError(f"policy has {theirs} {what}, the task has {mine}",
+                                  where=text)
+        return policy
     return _build(read_policy_file(text), text, task, obs_dim, act_dim)
 
 

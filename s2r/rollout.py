@@ -73,7 +73,8 @@ def rollout(task: str, policy: str = "scripted:sine", *, episodes: int = 1, seed
     try:
         spec = env.robot.spec
         pol = load_policy(policy, task=tcfg.task, obs_dim=type(env).obs_dim,
-                          act_dim=spec.n_actions, rate=spec.control_rate, seed=seed)
+                          act_dim=spec.n_actions, rate=spec.control_rate, seed=seed,
+                          robot=spec)
         if out is not None:
             meta = log_meta(spec, "sim", params=env.robot.get_params(),  # type: ignore[attr-defined]
                             policy=pol.name, task=task)

@@ -1,9 +1,12 @@
-"""The emulated robot's body: a SimRobot with the truth values, plus the effects of a bench.
+"""The emulated robot's body: a SimRobot with the truth values, plus the settings of a bench.
 
 :class:`Plant` steps a :class:`~s2r.sim.SimRobot` of the robot, loaded with the
 hidden truth (:mod:`hardware.emulator.truth`), one physics step (a *tick*) at
-a time, and adds, through :class:`s2r.effects.EffectModel` (the same
-implementation the simulator uses; see :mod:`s2r.effects` for the formulas):
+a time. Every effect of the truth is a parameter value of that SimRobot and
+acts through the SimRobot's own effects (:mod:`s2r.effects` has the formulas),
+so a simulation with the same values measures the same; the Plant adds only
+what is a bench setting, not a robot property: the per-command jitter of the
+actuation latency and a driver that coasts when disabled. In detail:
 
 - actuation latency: an output change acts ``delay.action`` plus a uniform
   jitter (drawn per change) later, at any resolution: a tick that the change
@@ -41,7 +44,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pybullet as pb
 
 from hardware.emulator.truth import SETTINGS, SHORTCUTS, Effects, load_truth, truth_table
 from s2r.effects import EffectModel, counts_per_rev, sensor_owner
@@ -81,20 +83,23 @@ class Plant:
         try:
             self.spec: RobotSpec = self.sim.spec
             self.tick = self.sim.get("world.control_period")
-            self.fx = EffectModel(self.spec, sample_period=self.tick,
-                                  window=self.control_period, aux=1)
+            names = self.spec.joint_names
+            self._motors = [(names.index(a.joint), a) for a in self.sim.actuators]
+            self.sim.rng = rng  # one stream: jitter and noise
+            self.sim.set_sensor_window(self.control_period)
+            self.sim.carry_channels(1, self._drive)  # the driver's enable flag
             self._load(desc.name, truth, effects)
         except BaseException:
             self.sim.close()
             raise
         self.rng = rng
         self.ticks = 0
-        names = self.spec.joint_names
-        self._motors = [(names.index(a.joint), a) for a in self.sim.actuators]
-        self._request: tuple[tuple[float, ...], float, float] = ((), 0.0, 0.0)
-        self._joint_ids = [self.sim.joint_index(j) for j in names]
-        self._friction_hooked = False
         self.reset()
+
+    @property
+    def fx(self) -> EffectModel:
+        """The SimRobot's effects (read them here; set values with ``sim.set_params``)."""
+        return self.sim.effects
 
     def _load(self, name: str, truth: str, overrides: dict[str, Any]) -> None:
         unknown = set(overrides) - set(SETTINGS) - set(SHORTCUTS)
@@ -109,21 +114,16 @@ class Plant:
         shortcuts = self._shortcuts({k: v for k, v in overrides.items()
                                      if k in SHORTCUTS and v is not None})
         try:
-            values.update({k: self.fx.parameters[k].check(v) for k, v in shortcuts.items()})
+            values.update({k: self.sim.params[k].check(v) for k, v in shortcuts.items()})
         except ParameterError as err:
             raise ConfigError(f"{err.message} (from an emulator option)",
                               where=err.where) from None
-        fx_names = set(self.fx.parameters)
-        fx_values = {k: v for k, v in values.items() if k in fx_names}
-        sim_values = {k: v for k, v in values.items() if k not in fx_names}
-        com = {k: v for k, v in sim_values.items() if ".com_" in k}
+        com = {k: v for k, v in values.items() if ".com_" in k}
         # COM first, alone: a COM change reloads the URDF, and SimRobot then re-derives the
         # radii of gyration from the old inertia and a new mass set in the same call
         try:
-            self.fx.set_params(fx_values)
-            self.sim.set_params({**com, **dict.fromkeys(_DELAYS, 0.0)})
-            self.sim.set_params({k: v for k, v in sim_values.items()
-                                 if k not in com and k not in _DELAYS})
+            self.sim.set_params(com)
+            self.sim.set_params({k: v for k, v in values.items() if k not in com})
         except ParameterError as err:
             raise ConfigError(str(err), where=loaded.source) from None
         self.truth_params = dict(loaded.params)
@@ -158,7 +158,6 @@ class Plant:
     def truth(self) -> dict[str, float]:
         """The true value of every parameter of ``SimRobot(robot).params``."""
         values = self.sim.get_params()
-        values.update({k: self.fx.get_params()[k] for k in _DELAYS})
         values["world.control_period"] = self.control_period
         return values
 
@@ -170,8 +169,7 @@ class Plant:
     @property
     def delays(self) -> dict[str, float]:
         """The true ``delay.action`` and ``delay.observation`` (s)."""
-        values = self.fx.get_params()
-        return {k: values[k] for k in _DELAYS}
+        return {k: self.sim.get(k) for k in _DELAYS}
 
     @property
     def counts_per_rev(self) -> int:
@@ -190,8 +188,7 @@ class Plant:
         """The driver output changed now; it acts after the actuation latency."""
         jitter = self.effects.action_jitter
         extra = self.rng.uniform(-1, 1) * jitter if jitter > 0 else 0.0
-        self._request = (tuple(values), 1.0 if enabled else 0.0, extra)
-        self.fx.command(self.time, self._request[0], extra, (self._request[1],))
+        self.sim.send(values, extra_delay=extra, channels=(1.0 if enabled else 0.0,))
 
     def advance_to(self, t: float, on_tick: Callable[[int], None] | None = None) -> None:
         """Step ticks until physics time is ``t`` (rounded to a tick); ``on_tick(now_us)``."""
@@ -203,53 +200,36 @@ class Plant:
 
     def step(self) -> None:
         """One physics tick with the output in effect, then one measurement."""
-        fx, now = self.fx, self.time
-        values, enabled, extra = self._request
-        if fx.limiter.last != values and any(fx.limiter.rates):  # still slewing
-            fx.command(now, values, extra, (enabled,))
-        if fx.frictional and not self._friction_hooked:
-            self.sim.add_substep_hook(self._add_friction)
-            self._friction_hooked = True
-        self.sim.act(self._drive(fx.drive(now, self.tick)))
+        self.sim.advance()
         self.ticks += 1
-        obs = self._true = self.sim.observe()
-        fx.record(self.time, obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
-        self._meas = fx.measure(self.time, self.rng)
 
-    def _add_friction(self, sim: SimRobot) -> None:
-        """Sub-step hook: smooth Coulomb torques at the velocities the tick starts with.
-
-        PyBullet adds joint torques set twice in one step, so these add to the actuators'.
-        """
-        if self.fx.frictional:
-            pb.setJointMotorControlArray(sim.body, self._joint_ids, pb.TORQUE_CONTROL,
-                                         forces=self.fx.friction(self._true.qd.tolist()),
-                                         physicsClientId=sim.client)
-
-    def _drive(self, mean: tuple[float, ...]) -> list[float]:
+    def _drive(self, mean: tuple[float, ...], qd: list[float]) -> list[float]:
         """Output = mean command + (disabled fraction of the tick) * coasting voltage."""
         *out, enabled = mean
         if enabled >= 1.0:
             return out
         for i, (joint, motor) in enumerate(self._motors):
             if isinstance(motor, DCMotor):  # coast: cancel the back-EMF current
-                emf = motor.torque_constant * float(self._true.qd[joint])
+                emf = motor.torque_constant * qd[joint]
                 coast = emf + math.copysign(motor.deadzone, emf) if emf else 0.0
                 out[i] += (1.0 - enabled) * coast
         return out
 
     # ---------------------------------------------------------------- measuring
+    def true_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """The true joint positions and velocities now (what the encoders measure)."""
+        st = self.sim._stepper
+        return np.array(st.q), np.array(st.qd)
+
     def measurement(self) -> Measurement:
         """What the firmware reads now: (positions, velocities, extra sensors)."""
-        return self._meas
+        q, qd, sensors = self.sim._stepper.measured
+        return tuple(q), tuple(qd), tuple(sensors)
 
     # ------------------------------------------------------------------ control
     def reset(self, q: Sequence[float] | None = None, qd: Sequence[float] | None = None) -> None:
         """Put the joints in a state (zeros: home); the output drops to zero, disabled."""
-        obs = self._true = self.sim.reset(q, qd)
-        self._request = ((0.0,) * self.spec.n_actions, 0.0, 0.0)
-        self._meas = self.fx.reset(self.time, obs.q.tolist(), obs.qd.tolist(),
-                                   obs.sensors.tolist(), self.rng)
+        self.sim.reset(q, qd)  # output zero, enable flag 0
 
     def close(self) -> None:
         """Release the physics client (idempotent)."""

@@ -1,3 +1,3 @@
 """The subcommands of ``s2r``; importing this package registers them."""
 
-from s2r.commands import core, demo, emulate, hardware, rollout  # noqa: F401
+from s2r.commands import core, demo, emulate, hardware, rollout, train  # noqa: F401

@@ -128,6 +128,14 @@ class History:
         w = (t - t0) / (t1 - t0)
         return tuple(x + w * (y - x) for x, y in zip(v0, v1))
 
+    def time_at(self, now: float) -> float:
+        """The time :meth:`at` interpolates at: ``now - delay``, not before the oldest sample."""
+        return max(now - self.delay, self._samples[0][0])
+
+    def newest(self) -> Values | None:
+        """The most recent sample (``None`` before the first)."""
+        return self._samples[-1][1] if self._samples else None
+
     def snapshot(self) -> dict[str, Any]:
         """Plain data that :meth:`restore` takes back."""
         return {"delay": self.delay, "samples": [[t, list(v)] for t, v in self._samples]}

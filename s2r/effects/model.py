@@ -107,6 +107,27 @@ class EffectModel:
         """The current value of every effect parameter."""
         return dict(self._values)
 
+    def get(self, name: str) -> float:
+        """The current value of one effect parameter."""
+        self._param(name)
+        return self._values[name]
+
+    def retime(self, sample_period: float, window: float) -> None:
+        """New sample period and velocity window (a new timestep or control rate).
+
+        The velocity estimator restarts at the newest recorded state (at rest
+        before it); parameter values are kept.
+        """
+        old, n = self.sensing, self.spec.n_joints
+        self.sensing = SensorModel(n, len(self.spec.sensors), sample_period, window)
+        for attr in ("resolution", "velocity_cutoff", "position_noise", "velocity_noise",
+                     "sensor_noise"):
+            setattr(self.sensing, attr, getattr(old, attr))
+        self._slots = self._index()
+        newest = self.history.newest()
+        if newest is not None:
+            self.sensing.reset(newest[:n], newest[n:2 * n])
+
     @property
     def identity(self) -> bool:
         """Whether every effect is off: commands and measurements pass through unchanged.
@@ -167,6 +188,11 @@ class EffectModel:
         n = self.spec.n_joints
         state = self.history.at(t)
         return self.sensing.sample(state[:n], state[n:2 * n], state[2 * n:], rng)
+
+    def measured_time(self, t: float) -> float:
+        """The time whose true state :meth:`measure` at ``t`` reports (``t - delay``,
+        but not before the first recorded state)."""
+        return self.history.time_at(t)
 
     # -------------------------------------------------------------- snapshots
     def snapshot(self) -> dict[str, Any]:

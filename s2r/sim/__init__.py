@@ -9,10 +9,10 @@ Modules, one concept each:
 - :mod:`s2r.sim.pybullet_params`: the one mapping from parameter names to
   PyBullet calls (masses with inertias, contacts, damping, Coulomb friction,
   limits, gravity, timestep), shared with ``randomizers.pybullet_target``.
-- :mod:`s2r.sim.actuators`: actuator models (ideal torque/force, DC motor).
-- :mod:`s2r.sim.effects`: timing and sensing between controller and physics
-  (action delay queue, measurement history for the observation delay, filters).
-- :mod:`s2r.sim.stepping`: one control period as physics sub-steps.
+- :mod:`s2r.sim.actuators`: actuator models (ideal torque/force, DC motor, gears).
+- :mod:`s2r.sim.rotors`: the inertia of geared motors, coupled into their mount.
+- :mod:`s2r.sim.stepping`: one control period as physics sub-steps, through the
+  timing and sensing effects of :mod:`s2r.effects`.
 - :mod:`s2r.sim.state`: :class:`SimState` snapshots and states built from logs.
 - :mod:`s2r.sim.sim_robot`: :class:`SimRobot`, a thin composition of the above.
 - :mod:`s2r.sim.param_table` and :mod:`s2r.sim.relevance`: default bounds, and

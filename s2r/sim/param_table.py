@@ -8,7 +8,7 @@ override any of them under ``parameters:``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from s2r.errors import ConfigError, ParameterError
 from s2r.params import KINDS, Parameter, ParameterTable, kind_of, owner_of
@@ -55,6 +55,8 @@ RULES: dict[str, Bounds] = {
     "motor.*.torque_constant": _scale(0.5, 2.0),
     "motor.*.deadzone": _upto(4.0, 0.5),
     "motor.*.voltage_limit": _scale(0.25, 1.0),
+    "motor.*.rotor_inertia": _upto(4.0, 1e-5),
+    "motor.*.gear_ratio": _scale(0.5, 2.0),
     "delay.action": _upto(4.0, 0.05),
     "delay.observation": _upto(4.0, 0.05),
     "world.gravity": _scale(0.5, 1.5),
@@ -68,17 +70,30 @@ PRISMATIC_UNITS = {"joint.*.damping": "N*s/m", "joint.*.coulomb": "N",
 
 
 def build_table(nominal: Mapping[str, float], units: Mapping[str, str],
-                overrides: Mapping[str, object], where: str) -> ParameterTable:
-    """One :class:`Parameter` per nominal value, with default bounds and YAML overrides."""
+                overrides: Mapping[str, object], where: str,
+                effects: Iterable[Parameter] = ()) -> ParameterTable:
+    """One :class:`Parameter` per nominal value, with default bounds and YAML overrides.
+
+    ``effects`` are the timing and sensing effect parameters (:mod:`s2r.effects`),
+    with their own default bounds; YAML overrides apply to them too.
+    """
+    effects = list(effects)
+    rules = {p.name: (lambda v, p=p: (p.low, p.high)) for p in effects}
+    nominal = {**nominal, **{p.name: p.nominal for p in effects}}
+    units = {**{p.name: p.unit for p in effects}, **units}
+    meanings = {p.name: p.meaning for p in effects}
     unknown = sorted(set(overrides) - set(nominal))
     if unknown:
         raise ConfigError(f"parameters.{unknown[0]}: this robot has no such parameter", where=where)
     params = []
     for name, value in nominal.items():
         kind = kind_of(name)
-        unit, meaning = KINDS[kind]
-        meaning = meaning.format(owner_of(name))
-        low, high = RULES[kind](value)
+        if name in meanings:
+            unit, meaning = units[name], meanings[name]
+        else:
+            unit, meaning = KINDS[kind]
+            meaning = meaning.format(owner_of(name))
+        low, high = (rules.get(name) or RULES[kind])(value)
         low, high = min(low, value), max(high, value)
         override = overrides.get(name)
         if override is not None:

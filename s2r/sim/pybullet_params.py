@@ -102,6 +102,12 @@ class PyBulletParams:
         self.armature_axes = dict(armature_axes or {})
         self.extra_damping = extra_damping
         self.gravity_direction = [float(d) for d in gravity_direction]
+        #: physics sub-steps PyBullet integrates per stepSimulation (see :meth:`set_substeps`;
+        #: until it is called the client's own setting is left alone)
+        self.substeps = 1
+        self._own_substeps = False
+        #: the joint damping sent to PyBullet per joint (damping plus the extra term)
+        self.damping: dict[str, float] = {}
         #: radii of gyration squared (inertia / mass) per link with a mass
         self.gyration: dict[str, list[float]] = {}
         for link in self.links:
@@ -150,7 +156,11 @@ class PyBulletParams:
             elif name == "world.gravity":
                 pb.setGravity(*[value * d for d in self.gravity_direction], physicsClientId=c)
             elif name == "world.timestep":
-                pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
+                if self._own_substeps:
+                    pb.setPhysicsEngineParameter(fixedTimeStep=value * self.substeps,
+                                                 numSubSteps=self.substeps, physicsClientId=c)
+                else:
+                    pb.setPhysicsEngineParameter(fixedTimeStep=value, physicsClientId=c)
             elif kind not in _ELSEWHERE:
                 raise ParameterError("no PyBullet mapping for this parameter", where=name)
         for link in regyrate:
@@ -188,6 +198,7 @@ class PyBulletParams:
         c = self.values[f"joint.{joint}.damping"]
         if self.extra_damping is not None:
             c += self.extra_damping(joint)
+        self.damping[joint] = c
         body, j = self.joints[joint]
         pb.changeDynamics(body, j, jointDamping=c, physicsClientId=self.client)
 
@@ -197,8 +208,20 @@ class PyBulletParams:
         if force is None:
             return
         body, j = self.joints[joint]
-        pb.setJointMotorControl2(body, j, pb.VELOCITY_CONTROL, targetVelocity=0.0, force=force,
-                                 physicsClientId=self.client)
+        pb.setJointMotorControl2(body, j, pb.VELOCITY_CONTROL, targetVelocity=0.0,
+                                 force=force / self.substeps, physicsClientId=self.client)
+
+    def set_substeps(self, k: int) -> None:
+        """Let one ``stepSimulation`` integrate ``k`` steps of ``world.timestep``.
+
+        PyBullet fixes a velocity motor's force limit per call as ``force * fixedTimeStep``
+        and applies it on each of the ``k`` sub-steps, so the Coulomb motors are issued
+        again with ``force / k``.
+        """
+        self.substeps, self._own_substeps = k, True
+        pb.setPhysicsEngineParameter(fixedTimeStep=self.values["world.timestep"] * k,
+                                     numSubSteps=k, physicsClientId=self.client)
+        self.issue_coulomb()
 
     def issue_coulomb(self) -> None:
         """Issue every joint's Coulomb friction motor (after a state reset)."""

@@ -5,14 +5,20 @@ changed with :meth:`set` on a live simulation, and the change acts on the
 next step. Values are absolute and the nominal values never change, so
 nothing compounds. SimRobot composes the parts of :mod:`s2r.sim`: the loaded
 body (:mod:`~s2r.sim.loading`), the name -> PyBullet mapping
-(:mod:`~s2r.sim.pybullet_params`), the actuators, and the stepping loop with
-its timing and sensing effects (:mod:`~s2r.sim.stepping`, :mod:`~s2r.sim.effects`).
-Centre-of-mass changes reload the URDF and keep the joint state. How each kind
-of parameter reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
+(:mod:`~s2r.sim.pybullet_params`), the actuators, and the stepping loop
+(:mod:`~s2r.sim.stepping`). Its timing and sensing effects (delays at any
+resolution, rate limit, smooth friction, encoders, velocity estimation, noise)
+are parameters too, implemented once in :mod:`s2r.effects`. Centre-of-mass
+changes reload the URDF and keep the joint state. How each kind of parameter
+reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
+
+Noise comes from a numpy Generator the robot owns: ``SimRobot(seed=...)`` or
+``reset(seed=...)`` seed it, and the same seed gives the same noise.
 
 Its state (:meth:`get_state`, :meth:`set_state`) can be saved and restored
-exactly, delay queues included, and a SimRobot pickles: the copy is rebuilt in
-its own physics client from the description, the parameter values and the state.
+exactly, delay lines and velocity filters included, and a SimRobot pickles: the
+copy is rebuilt in its own physics client from the description, the parameter
+values, the state and the noise generator's state.
 
 >>> robot = SimRobot("pendulum")
 >>> robot.get("link.pole.mass")
@@ -29,28 +35,32 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pybullet as pb
 
 from s2r.description import RobotDescription, load_robot_description, spec_from_description
+from s2r.effects import CommandDelay, EffectModel, effect_parameters
 from s2r.errors import ParameterError, RobotError
 from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase
 from s2r.sim.actuators import build_actuators
-from s2r.sim.effects import CommandFilter, MeasurementFilter
+from s2r.sim.damping import stiff_damping
 from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
 from s2r.sim.pybullet_params import PyBulletParams
 from s2r.sim.relevance import inert_inertial_parameters
+from s2r.sim.rotors import Rotor, RotorDynamics
 from s2r.sim.state import SimState
-from s2r.sim.stepping import Stepper, SubstepHook
+from s2r.sim.stepping import CommandFilter, MeasurementFilter, Stepper, SubstepHook
 
 __all__ = ["CommandFilter", "MeasurementFilter", "SimRobot", "SubstepHook"]
 
+#: parameters that change how stiff the joint damping is (see s2r.sim.damping)
+_STIFFNESS = ("link.*.mass", "link.*.inertia_", "joint.*.damping", "joint.*.armature",
+              "motor.*.", "world.control_period")
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 
@@ -63,10 +73,17 @@ class SimRobot(RobotBase):
             to a robot YAML, or a loaded :class:`RobotDescription`.
         overrides: dotlist overrides of the robot YAML (``["control_rate=200"]``).
         params: parameter values to set after loading (absolute values).
+        seed: seed of the robot's noise generator (``None``: fresh entropy).
+        substeps: ``"auto"`` lets PyBullet integrate a control period's sub-steps
+            in one call when no effect, hook or geared motor needs them one by one;
+            ``"explicit"`` always steps them one by one (the reference path).
     """
 
     def __init__(self, robot: str | os.PathLike[str] | RobotDescription = "cartpole", *,
-                 overrides: Sequence[str] = (), params: Mapping[str, float] | None = None) -> None:
+                 overrides: Sequence[str] = (), params: Mapping[str, float] | None = None,
+                 seed: int | None = None, substeps: str = "auto") -> None:
+        if substeps not in ("auto", "explicit"):
+            raise RobotError(f"substeps: expected 'auto' or 'explicit', got {substeps!r}")
         self.description = (robot if isinstance(robot, RobotDescription)
                             else load_robot_description(robot, overrides))
         self.client = pb.connect(pb.DIRECT)
@@ -75,14 +92,22 @@ class SimRobot(RobotBase):
         self._reclip = True
         self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
+        self._window: float | None = None
         try:
             pb.setPhysicsEngineParameter(enableFileCaching=0, physicsClientId=self.client)
             self._loaded = LoadedBody(self.client, self.description, self._tmp.name)
             self._loaded.load(self._com)
             self.actuators = build_actuators(self.description)
+            self.spec = spec_from_description(self.description)
+            self._fx = EffectModel(self.spec, sample_period=self.description.timestep,
+                                   window=1.0 / self.description.control_rate)
             self._stepper = Stepper(self._loaded, self.actuators, self._sensor_slots(),
-                                    self._actuator_joint_slots())
+                                    self._actuator_joint_slots(), self._fx,
+                                    lambda k: self._applier.set_substeps(k),
+                                    explicit=substeps == "explicit")
             self._stepper.owner = self
+            self._stepper.rng = np.random.default_rng(seed)
+            self._stepper.rotor_damping = self._rotor_damping
             nominal, units, armature_axes = self._loaded.read_nominal(self.actuators)
             self._applier = PyBulletParams(
                 self.client, self._loaded.link_map(), self._loaded.joint_map(), nominal,
@@ -94,16 +119,19 @@ class SimRobot(RobotBase):
                 self, list(nominal), lambda v: self._set_many(v, check=False, reload=True))
             for name in self.inert_parameters:
                 nominal.pop(name)
+            effects = effect_parameters(self.spec, existing=nominal)
             self.params: ParameterTable = build_table(
-                nominal, units, self.description.parameters, self.description.source)
+                nominal, units, self.description.parameters, self.description.source, effects)
+            for name in self._fx.parameters:  # the table's bounds (YAML overrides) rule
+                self._fx.parameters[name] = self.params[name]
             self._set_many(self.params.nominal(), check=False)
-            self.spec = spec_from_description(self.description)
             zero = self.spec.clip_action(np.zeros(self.spec.n_actions))  # what NaN becomes
             self._limits = list(zip(self.spec.action_low.tolist(),
                                     self.spec.action_high.tolist(), zero.tolist()))
             if params:
                 self.set_params(params)
             self.reset()
+            self._stepper.rng = np.random.default_rng(seed)  # so reset() = reset(seed=seed)
         except pb.error as err:
             self.close()
             raise RobotError(f"PyBullet failed while loading: {err}",
@@ -149,11 +177,14 @@ class SimRobot(RobotBase):
     def get(self, name: str) -> float:
         """The current value of a parameter."""
         self.params[name]  # raises ParameterError for unknown names
+        if name in self._fx.parameters:
+            return self._fx.get(name)
         return self._values[name]
 
     def get_params(self) -> dict[str, float]:
         """The current value of every parameter."""
-        return {name: self._values[name] for name in self.params}
+        fx = self._fx.get_params()
+        return {name: fx[name] if name in fx else self._values[name] for name in self.params}
 
     def set(self, name: str, value: float) -> None:
         """Set one parameter (absolute value, checked against its bounds)."""
@@ -177,8 +208,10 @@ class SimRobot(RobotBase):
         if check and dt is not None and period is not None and dt > period + 1e-12:
             raise ParameterError(f"timestep {dt} s is longer than the control period {period} s",
                                  where="world.timestep")
+        fx_names = self._fx.parameters
+        effects = {n: v for n, v in values.items() if n in fx_names}
         com = {n: v for n, v in values.items() if kind_of(n).startswith("link.*.com")}
-        rest = {n: v for n, v in values.items() if n not in com}
+        rest = {n: v for n, v in values.items() if n not in com and n not in effects}
         motors = False
         for name, value in rest.items():
             kind = kind_of(name)
@@ -187,8 +220,24 @@ class SimRobot(RobotBase):
                         kind[8:], value)
                 motors = True
         self._applier.apply(rest)
+        if any(kind_of(n).startswith(_STIFFNESS) for n in rest):
+            self._stepper.stiff = stiff_damping(self.client, self._loaded, self._rotor_damping(),
+                                                self._values["world.control_period"])
         if motors:
             self._stepper.drive()
+            if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
+                self._build_rotors()
+        if "world.timestep" in rest or "world.control_period" in rest:
+            self._retime()
+        if effects:
+            self._fx.set_params(effects)
+            st = self._stepper
+            live = st.aux > 0 or not self._fx.identity
+            if st.q and st.live != live:
+                if live:
+                    st.sync()  # an effect turned on: it starts from the current state
+                else:
+                    st.live = False  # every effect off: the fast path again
         if com:
             self._values.update(com)
             for name, value in com.items():
@@ -197,6 +246,36 @@ class SimRobot(RobotBase):
                 xyz["xyz".index(name[-1])] = value
             if check or reload:
                 self._reload()
+
+    def _build_rotors(self) -> None:
+        """The geared motors' inertia correction (None when no rotor has inertia)."""
+        loaded, rotors = self._loaded, []
+        for act, config in zip(self.actuators, self.description.actuators, strict=True):
+            if not act.rotor_inertia:
+                continue
+            j = loaded.joints[act.joint]
+            if config.mount is None:
+                mount = pb.getJointInfo(loaded.body, j, physicsClientId=self.client)[16]
+            elif config.mount in loaded.links:
+                mount = loaded.links[config.mount]
+            else:
+                raise RobotError(f"actuators: mount '{config.mount}' of the motor of "
+                                 f"{act.joint} is not a link (links: {sorted(loaded.links)})",
+                                 where=self.description.source)
+            ratio = 1.0 if act.gear_ratio is None else act.gear_ratio
+            rotors.append(Rotor(loaded.movable.index(j), mount, act.rotor_inertia, ratio))
+        self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors)
+                                if rotors else None)
+
+    def _rotor_damping(self) -> list[float]:
+        """The joint damping PyBullet applies itself, per movable joint (index order)."""
+        by_index = {j: self._applier.damping.get(name, 0.0)
+                    for name, j in self._loaded.joints.items()}
+        return [by_index.get(j, 0.0) for j in self._loaded.movable]
+
+    def _retime(self) -> None:
+        window = self._window or self._values["world.control_period"]
+        self._fx.retime(self._values["world.timestep"], window)
 
     def _reload(self) -> None:
         """Reload the URDF (new COM) and re-apply every parameter and the joint state."""
@@ -214,6 +293,9 @@ class SimRobot(RobotBase):
         for j, state in zip(loaded.movable, states, strict=True):
             pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
         self._stepper.read_state()
+        self._build_rotors()  # the body id changed
+        self._stepper.stiff = stiff_damping(self.client, loaded, self._rotor_damping(),
+                                            self._values["world.control_period"])
 
     # ------------------------------------------------------------------ running
     @property
@@ -259,6 +341,70 @@ class SimRobot(RobotBase):
             raise RobotError(f"no joint named '{joint}' (joints: {sorted(joints)})")
         return joints[joint]
 
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator of the robot's noise (seeded by ``seed``; may be replaced)."""
+        return self._stepper.rng
+
+    @rng.setter
+    def rng(self, generator: np.random.Generator) -> None:
+        self._stepper.rng = generator
+
+    # ---------------------------------------------------- for an emulated device
+    @property
+    def effects(self) -> EffectModel:
+        """The timing and sensing effects (set their values with :meth:`set_params`)."""
+        return self._fx
+
+    def set_sensor_window(self, seconds: float | None) -> None:
+        """Finite-difference span of the velocity estimate (``None``: the control period).
+
+        A firmware sampling every physics step estimates velocities over its
+        host's control period, not its own tick.
+        """
+        self._window = seconds
+        self._retime()
+
+    def carry_channels(self, count: int,
+                       transform: Callable[[tuple[float, ...], list[float]], Sequence[float]]
+                       ) -> None:
+        """Carry ``count`` extra channels (e.g. a driver's enable flag) through the action delay.
+
+        Before every physics step ``transform(delayed, qd)`` turns the delayed
+        command (actuator channels, then the extra ones, time-averaged over the
+        step) and the joint velocities into the actuators' commands. Commands
+        are then sent with :meth:`send` and time advanced with :meth:`advance`.
+
+        >>> robot = SimRobot("pendulum", params={"delay.action": 0.01})
+        >>> robot.carry_channels(1, lambda u, qd: [u[0] * u[1]])  # channel 1 gates the drive
+        >>> _ = robot.reset()
+        >>> robot.send([2.0], channels=[1.0])
+        >>> robot.advance()  # 20 ms: the gate opens halfway through
+        >>> bool(robot.observe().qd[0] > 0.0), robot._command
+        (True, [2.0])
+        >>> robot.close()
+        """
+        fx = self._fx
+        fx.aux = count
+        fx.actions = CommandDelay(self.spec.n_actions + count, fx.actions.delay)
+        self._stepper.aux, self._stepper.transform = count, transform
+        self._stepper.aux_values = (0.0,) * count
+        self._stepper.sync()
+
+    def send(self, command: Sequence[float], *, extra_delay: float = 0.0,
+             channels: Sequence[float] = ()) -> None:
+        """Send a command now without advancing time; it acts ``delay.action + extra_delay``
+        later, and ``channels`` (see :meth:`carry_channels`) ride along with it."""
+        self._stepper.send([float(u) for u in command], extra_delay, channels)
+
+    def advance(self) -> None:
+        """Advance one control period under the commands sent so far."""
+        try:
+            self._stepper.advance(self._values["world.timestep"],
+                                  self._values["world.control_period"])
+        except pb.error as err:
+            raise self._error("advance", err) from None
+
     def set_filters(self, command: CommandFilter | None = None,
                     measurement: MeasurementFilter | None = None, *, clip: bool = True) -> None:
         """Transform every command and every measurement in the robot's own step (``None``: none).
@@ -276,15 +422,20 @@ class SimRobot(RobotBase):
         self._command_filter, self._measurement_filter = command, measurement
         self._reclip = clip
 
-    def reset(self, q: Iterable[float] | None = None,
-              qd: Iterable[float] | None = None) -> Observation:
-        """Put the joints in the given state (zeros by default) and restart time."""
+    def reset(self, q: Iterable[float] | None = None, qd: Iterable[float] | None = None, *,
+              seed: int | None = None) -> Observation:
+        """Put the joints in the given state (zeros by default) and restart time.
+
+        ``seed`` reseeds the noise generator (``None``: it continues).
+        """
+        if seed is not None:
+            self._stepper.rng = np.random.default_rng(seed)
         n = len(self._loaded.joint_ids)
         q_arr = np.zeros(n) if q is None else np.asarray(list(q), dtype=float).reshape(n)
         qd_arr = np.zeros(n) if qd is None else np.asarray(list(qd), dtype=float).reshape(n)
         try:
             self._put_joints(q_arr.tolist(), qd_arr.tolist(), ())
-            self._stepper.restart([0.0] * len(self.actuators))
+            self._stepper.restart(0.0, [0.0] * len(self.actuators))
         except pb.error as err:
             raise self._error("reset", err) from None
         return self.observe()
@@ -317,25 +468,21 @@ class SimRobot(RobotBase):
                 command = [lo if x < lo else hi if x > hi else x if x == x else z
                            for x, (lo, hi, z) in zip(command, self._limits)]
         try:
-            self._stepper.step_period(command, self._values)
+            values = self._values
+            self._stepper.send(command)
+            self._stepper.advance(values["world.timestep"], values["world.control_period"])
         except pb.error as err:
             raise self._error("act", err) from None
         return applied
 
     def observe(self) -> Observation:
-        """The measurement the controller receives now (``delay.observation`` old)."""
-        q: Sequence[float]
-        qd: Sequence[float]
-        sensors: Sequence[float]
-        st = self._stepper
-        if self._values["delay.observation"] > 0.0:
-            t, q, qd, sensors = st.history.entries[0]
-        else:
-            t, q, qd, sensors = st.t, st.q, st.qd, st.sensors()
+        """The measurement the controller receives now: the state ``delay.observation`` old,
+        as the sensors report it (``sensor.*`` parameters)."""
+        t, (q, qd, sensors) = self._stepper.observation()
         if self._measurement_filter is not None:
-            q, qd, sensors = self._measurement_filter(q, qd, sensors)  # type: ignore[arg-type]
+            q, qd, sensors = self._measurement_filter(list(q), list(qd), list(sensors))
         return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
-                           np.array(sensors) if sensors else _NO_SENSORS)
+                           np.array(sensors) if len(sensors) else _NO_SENSORS)
 
     # -------------------------------------------------------------------- state
     def get_state(self) -> SimState:
@@ -358,18 +505,30 @@ class SimRobot(RobotBase):
                                        physicsClientId=self.client) if self._other_joints() else []
         except pb.error as err:
             raise self._error("get_state", err) from None
+        q, qd = tuple(s[0] for s in states), tuple(s[1] for s in states)
+        other = tuple((s[0], s[1]) for s in others)
+        if not st.live:
+            return SimState(st.t, q, qd, tuple(map(float, st.command)), (),
+                            ((st.t, q, qd, tuple(st.sensors())),), st.t_tick, other)
+        snap = self._fx.snapshot()
+        delay = snap["actions"]["delay"]
         return SimState(
-            st.t, tuple(s[0] for s in states), tuple(s[1] for s in states),
-            tuple(float(u) for u in st.command),
-            tuple((due, tuple(u)) for due, u in st.delay.pending),
-            tuple((t, tuple(q), tuple(qd), tuple(s)) for t, q, qd, s in st.history.entries),
-            st.t_tick, tuple((s[0], s[1]) for s in others))
+            st.t, q, qd, tuple(snap["actions"]["held"]),
+            tuple((when + delay, tuple(u)) for when, u in snap["actions"]["changes"]),
+            tuple((ts, tuple(v[:len(q)]), tuple(v[len(q):2 * len(q)]), tuple(v[2 * len(q):]))
+                  for ts, v in snap["history"]["samples"]),
+            st.t_tick, other,
+            {k: snap[k] for k in ("actions", "limiter", "history", "sensing")}
+            | {"applied": list(map(float, st.command)), "target": list(map(float, st.target)),
+               "measured": [list(map(float, v)) for v in st.measured]})
 
     def set_state(self, state: SimState) -> None:
         """Restore a :meth:`get_state` snapshot (or a :func:`~s2r.sim.state.state_from_log` one).
 
-        History entries without sensor values (from a log) get the sensor model's
-        values at the state's command.
+        A snapshot restores the effects exactly. A state built from a log
+        starts them from its command history: the commands still pending, the
+        measurements an observation delay still returns (entries without
+        sensor values get the sensor model's values at the state's command).
         """
         n, m = len(self._loaded.joint_ids), len(self.actuators)
         if len(state.q) != n or len(state.qd) != n:
@@ -381,19 +540,35 @@ class SimRobot(RobotBase):
         if len(state.other_joints) not in (0, others):
             raise RobotError(f"set_state: other_joints needs {others} (q, qd) pairs, got "
                              f"{len(state.other_joints)}", where=self.description.name)
-        st = self._stepper
+        st, fx = self._stepper, self._fx
         try:
             self._put_joints(state.q, state.qd, state.other_joints)
-            st.t = state.t
+            saved = state.effects
+            last_sent = state.pending[-1][1] if state.pending else state.command
+            st.restart(state.t, last_sent if saved is None else saved["target"], sync=False)
             st.t_tick = state.t if state.t_tick is None else state.t_tick
+            st.live = not fx.identity
+            if saved is not None:
+                st.command = list(saved["applied"])
+                st.drive()
+                fx.restore({"params": fx.get_params(), **saved})
+                st.measured = tuple(tuple(v) for v in saved["measured"])  # type: ignore[assignment]
+                return
             st.command = list(state.command)
             st.drive()
-            st.delay.pending = deque((due, list(u)) for due, u in state.pending)
-            st.history.entries.clear()
+            delay = fx.get("delay.action")
+            samples = []
             for t, q, qd, sensors in state.history or ((state.t, state.q, state.qd, ()),):
                 st.qd = list(qd)  # what a logged entry's sensor values are computed from
-                st.history.record(t, list(q), st.qd, list(sensors) if sensors else st.sensors())
+                samples.append([t, [*q, *qd, *(sensors if sensors else st.sensors())]])
             st.read_state()
+            fx.actions.restore({"delay": delay, "held": list(state.command),
+                                "changes": [[due - delay, list(u)] for due, u in state.pending]})
+            fx.history.restore({"delay": fx.get("delay.observation"), "samples": samples})
+            fx.limiter.reset(state.t, last_sent)
+            old = fx.history.at(state.t)
+            fx.sensing.reset(old[:n], old[n:2 * n])
+            st.measured = fx.measure(state.t, st.rng)
         except pb.error as err:
             raise self._error("set_state", err) from None
 
@@ -407,14 +582,18 @@ class SimRobot(RobotBase):
         """Pickle as (description, parameter values, state): the copy gets its own client."""
         if self.client < 0:
             raise RobotError("cannot pickle a closed robot", where=self.description.name)
-        if self._stepper.hooks or self._command_filter or self._measurement_filter:
-            raise RobotError("cannot pickle a robot with sub-step hooks or filters installed "
+        if (self._stepper.hooks or self._command_filter or self._measurement_filter
+                or self._stepper.transform is not None):
+            raise RobotError("cannot pickle a robot with sub-step hooks or filters (or carried "
+                             "channels) installed "
                              "(they belong to the environment wrapping it): pickle the bare "
                              "robot", where=self.description.name)
         values = {n: v for n, v in self.get_params().items()
                   if not kind_of(n).startswith("link.*.inertia_")}
         gyration = {link: list(g) for link, g in self._applier.gyration.items()}
-        return (_rebuild, (self.description, values, gyration, self.get_state()))
+        rng = self._stepper.rng.bit_generator.state
+        explicit = "explicit" if self._stepper.explicit else "auto"
+        return (_rebuild, (self.description, values, gyration, self.get_state(), rng, explicit))
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""
@@ -438,10 +617,13 @@ class SimRobot(RobotBase):
 
 
 def _rebuild(description: RobotDescription, values: dict[str, float],
-             gyration: dict[str, list[float]], state: SimState) -> SimRobot:
-    """Unpickle a SimRobot: a new client, the same parameters (radii of gyration) and state."""
-    robot = SimRobot(description)
+             gyration: dict[str, list[float]], state: SimState, rng: dict[str, Any],
+             substeps: str) -> SimRobot:
+    """Unpickle a SimRobot: a new client, the same parameters (radii of gyration), state
+    and noise generator."""
+    robot = SimRobot(description, substeps=substeps)
     robot._applier.gyration.update(gyration)
     robot.set_params(values)  # masses re-send the inertia from the radii of gyration
     robot.set_state(state)
+    robot._stepper.rng.bit_generator.state = rng
     return robot

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from s2r.effects.delay import EPS
 from s2r.errors import RobotError
-from s2r.sim.effects import EPS
 
 Floats = tuple[float, ...]
 
@@ -38,6 +39,10 @@ class SimState:
     as ``(due time, command)``; ``history`` the ``(t, q, qd, sensors)``
     measurements kept for the observation delay, oldest first; ``t`` the
     simulated time and ``t_tick`` the time of the last control tick.
+    ``effects`` is the exact state of the timing and sensing effects
+    (:meth:`s2r.effects.EffectModel.snapshot` without the parameters, plus the
+    command applied, the one last sent and the last measurement) when they
+    are on; a state built from a log leaves it ``None``.
     """
 
     t: float
@@ -48,6 +53,7 @@ class SimState:
     history: tuple[tuple[float, Floats, Floats, Floats], ...] = ()
     t_tick: float | None = None
     other_joints: tuple[tuple[float, float], ...] = ()
+    effects: dict[str, Any] | None = None
 
 
 def _floats(values: Iterable[float]) -> Floats:

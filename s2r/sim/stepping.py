@@ -1,13 +1,23 @@
 """Stepping: one control period of a simulated robot, as physics sub-steps.
 
 :class:`Stepper` owns the running state of a robot (simulated time, joint
-state, the command the actuators apply and their forces) and advances it:
-each control period is ``round(period / timestep)`` physics steps; before
-each one, commands that have come due leave the action delay and the
-actuators turn the current command into joint torques, sub-step hooks run
-(pushes, forces), and PyBullet steps. With an observation delay or hooks,
-the joint state is read after every sub-step (the measurement history needs
-it); otherwise only at the end, which is the fast path.
+state, the command the actuators apply, the timing and sensing effects of
+:mod:`s2r.effects` and the generator of its noise) and advances it by one
+control period of ``k = round(period / timestep)`` physics steps, on one of
+two paths:
+
+- fast: when nothing needs work between sub-steps (every effect off, no
+  sub-step hooks, no geared motors, and joint damping mild enough that
+  PyBullet may hold its torque constant over the whole call; see
+  :mod:`s2r.sim.damping` and s2r/sim/PHYSICS.md), the torques are sent once
+  and PyBullet integrates the ``k`` sub-steps in one ``stepSimulation`` call
+  (``numSubSteps = k``);
+- explicit: one ``stepSimulation`` per sub-step. Before each one the delayed
+  command in force over the sub-step (time-weighted, :class:`s2r.effects.EffectModel`)
+  goes through the actuators, smooth friction and rotor torques are added,
+  hooks run; after it the true state is recorded and measured (quantized,
+  filtered, noised) so observations reproduce what a firmware sampling at
+  the physics rate reports.
 """
 
 from __future__ import annotations
@@ -15,39 +25,69 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pybullet as pb
 
+from s2r.effects import EffectModel
+from s2r.effects.delay import EPS
 from s2r.sim.actuators import Actuator
-from s2r.sim.effects import EPS, ActionDelay, MeasurementHistory
 from s2r.sim.loading import LoadedBody
 
 if TYPE_CHECKING:
+    from s2r.sim.rotors import RotorDynamics
     from s2r.sim.sim_robot import SimRobot
 
 SubstepHook = Callable[["SimRobot"], None]
+#: transforms of commands and measurements on Python floats (see SimRobot.set_filters)
+CommandFilter = Callable[[list[float]], list[float]]
+MeasurementFilter = Callable[[list[float], list[float], list[float]],
+                             tuple[Sequence[float], Sequence[float], Sequence[float]]]
+Measurement = tuple[Sequence[float], Sequence[float], Sequence[float]]
 
 
 class Stepper:
-    """The running state of a robot and the loop that advances it."""
+    """The running state of a robot and the loop that advances it.
+
+    ``configure(k)`` must make PyBullet integrate ``k`` sub-steps per
+    ``stepSimulation`` (``k = 1``: one); ``explicit`` forces the explicit path.
+    """
 
     def __init__(self, loaded: LoadedBody, actuators: Sequence[Actuator],
-                 sensor_slots: Sequence[int], act_slots: Sequence[int]) -> None:
+                 sensor_slots: Sequence[int], act_slots: Sequence[int], fx: EffectModel,
+                 configure: Callable[[int], None], explicit: bool = False) -> None:
         self.loaded = loaded
         self.actuators = list(actuators)
         self.sensor_slots = list(sensor_slots)
         self.act_slots = list(act_slots)  # joint slot of each actuator
         #: PyBullet joint index of each actuator (indices survive a reload; body ids do not)
         self.act_ids = [loaded.joints[a.joint] for a in self.actuators]
-        self.delay = ActionDelay()
-        self.history = MeasurementHistory()
+        self.fx = fx
+        self.live = False  # whether fx is in the loop (some effect is on)
+        self.rng = np.random.default_rng()
+        self.configure = configure
+        self.explicit = explicit
+        self.substeps = 1  # sub-steps per stepSimulation as PyBullet is configured now
+        #: whether joint damping is too stiff for one damping torque per control period
+        self.stiff = False
         self.hooks: list[SubstepHook] = []
+        self.rotors: RotorDynamics | None = None
+        self.rotor_damping: Callable[[], list[float]] = list
         self.owner: Any = None  # what hooks receive (the SimRobot)
         self.t = 0.0
         self.t_tick = 0.0
         self.command: Sequence[float] = [0.0] * len(self.actuators)
+        self.target: Sequence[float] = self.command  # the last command sent (before limits)
+        self.sent_t = 0.0  # when it was sent
+        self.extra = 0.0  # its extra delay
+        #: extra channels carried through the action delay (see SimRobot.carry_channels)
+        self.aux = 0
+        self.aux_values: tuple[float, ...] = ()
+        #: (delayed command with aux channels, joint velocities) -> actuator commands
+        self.transform: Callable[[tuple[float, ...], list[float]], Sequence[float]] | None = None
         self.forces = [0.0] * len(self.actuators)
         self.q: list[float] = []
         self.qd: list[float] = []
+        self.measured: Measurement = ((), (), ())
 
     def drive(self) -> None:
         """Actuator forces of the current command (velocity-independent part)."""
@@ -68,61 +108,119 @@ class Stepper:
         return [actuators[slot].current(command[slot], qd[slots[slot]])
                 for slot in self.sensor_slots]
 
-    def restart(self, command: Sequence[float]) -> None:
-        """Time 0, the given command applied, nothing pending (after the joints are reset)."""
-        self.t = 0.0
-        self.t_tick = 0.0
-        self.command = command
+    def restart(self, t: float, command: Sequence[float], sync: bool = True) -> None:
+        """Time ``t``, ``command`` applied, nothing pending (after the joints are set)."""
+        self.t = self.t_tick = self.sent_t = t
+        self.command = self.target = list(command)
+        self.extra, self.aux_values = 0.0, (0.0,) * self.aux
         self.drive()
-        self.delay.clear()
         self.read_state()
-        self.history.restart(0.0, self.q, self.qd, self.sensors())
+        if sync:
+            self.sync()
 
-    def step_period(self, command: Sequence[float], values: dict[str, float]) -> None:
-        """Send ``command`` (through the action delay) and advance one control period."""
-        self.delay.push(self.t + values["delay.action"], command)
-        dt = values["world.timestep"]
-        self.t_tick += values["world.control_period"]
+    def sync(self) -> None:
+        """Start the effects at the current state and command (on reset, or when one turns on)."""
+        self.live = self.aux > 0 or not self.fx.identity
+        self.measured = self.fx.reset(self.t, self.q, self.qd, self.sensors(), self.rng,
+                                      (*self.command, *self.aux_values))
+        self.fx.limiter.reset(self.t, self.target)
+
+    def observation(self) -> tuple[float, Measurement]:
+        """(time of the measured state, measurement) the controller receives now."""
+        if self.live:
+            return self.fx.measured_time(self.t), self.measured
+        return self.t, (self.q, self.qd, self.sensors())
+
+    # --------------------------------------------------------------- stepping
+    def send(self, command: Sequence[float], extra: float = 0.0,
+             aux: Sequence[float] = ()) -> None:
+        """A command sent now; it acts ``delay.action + extra`` later (``aux`` rides along)."""
+        self.target, self.extra, self.aux_values, self.sent_t = command, extra, tuple(aux), self.t
+        if self.live:
+            self.fx.command(self.t, command, extra, self.aux_values)
+
+    def advance(self, dt: float, period: float) -> None:
+        """Advance one control period with the commands sent so far."""
+        self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
-        obs_delay = values["delay.observation"]
-        if obs_delay > 0.0 or self.hooks:
-            history = self.history
-            for _ in range(steps):
-                self.substep(dt)
-                if obs_delay > 0.0:
-                    history.record(self.t, self.q, self.qd, self.sensors())
-            history.trim(self.t, obs_delay)
-        else:  # the hot path: nothing needs the state between sub-steps
-            loaded = self.loaded
-            c, body, ids = loaded.client, loaded.body, self.act_ids
-            pending, t = self.delay.pending, self.t
-            for _ in range(steps):
-                if pending and pending[0][0] <= t + EPS:
-                    self.take_pending(t)
-                pb.setJointMotorControlArray(body, ids, pb.TORQUE_CONTROL, forces=self.forces,
-                                             physicsClientId=c)
-                pb.stepSimulation(physicsClientId=c)
-                t += dt
-            self.t = t
-            self.read_state()
-
-    def take_pending(self, t: float) -> None:
-        command = self.delay.take(t)
-        if command is not None:
-            self.command = command
+        if (self.live or self.hooks or self.rotors is not None or self.explicit
+                or (self.stiff and steps > 1)):
+            if self.substeps != 1:
+                self.configure(1)
+                self.substeps = 1
+            self._explicit(dt, steps)
+            return
+        self.command = self.target  # every effect off: applied as sent
         self.drive()
+        if self.substeps != steps:
+            self.configure(steps)
+            self.substeps = steps
+        c = self.loaded.client
+        pb.setJointMotorControlArray(self.loaded.body, self.act_ids, pb.TORQUE_CONTROL,
+                                     forces=self.forces, physicsClientId=c)
+        pb.stepSimulation(physicsClientId=c)
+        t = self.t
+        for _ in range(steps):  # the same float sum as the explicit path
+            t += dt
+        self.t = t
+        self.read_state()
 
-    def substep(self, dt: float) -> None:
-        """One physics step: the current command through the actuators, hooks, step, read."""
-        pending = self.delay.pending
-        if pending and pending[0][0] <= self.t + EPS:
-            self.take_pending(self.t)
+    def _explicit(self, dt: float, steps: int) -> None:
+        fx, live, transform = self.fx, self.live, self.transform
+        target = self.target
+        slewing = live and any(fx.limiter.rates)
+        last = None
+        if not live:
+            self.command = target
+            self.drive()
         loaded = self.loaded
         c = loaded.client
-        pb.setJointMotorControlArray(loaded.body, self.act_ids, pb.TORQUE_CONTROL,
-                                     forces=self.forces, physicsClientId=c)
-        for hook in self.hooks:
-            hook(self.owner)
-        pb.stepSimulation(physicsClientId=c)
-        self.t += dt
-        self.read_state()
+        for _ in range(steps):
+            t = self.t
+            ids, forces = self.act_ids, self.forces
+            if live:
+                if slewing and t > self.sent_t + EPS and fx.limiter.last != tuple(target):
+                    fx.command(t, target, self.extra, self.aux_values)  # slews step by step
+                u = fx.drive(t, dt)
+                if transform is not None:
+                    self.command = transform(u, self.qd)
+                    self.drive()
+                elif u is not last:
+                    last = u
+                    self.command = u
+                    self.drive()
+                forces = self.forces
+                if fx.frictional:
+                    ids, forces = self._with_friction(forces)
+            if self.rotors is not None:
+                ids, forces = self._with_rotors(ids, forces)
+            pb.setJointMotorControlArray(loaded.body, ids, pb.TORQUE_CONTROL, forces=forces,
+                                         physicsClientId=c)
+            for hook in self.hooks:
+                hook(self.owner)
+            pb.stepSimulation(physicsClientId=c)
+            self.t = t + dt
+            self.read_state()
+            if live:
+                fx.record(self.t, self.q, self.qd, self.sensors())
+                self.measured = fx.measure(self.t, self.rng)
+
+    def _with_friction(self, forces: list[float]) -> tuple[list[int], list[float]]:
+        """Torques on every measured joint: the actuators' plus smooth Coulomb friction."""
+        total = self.fx.friction(self.qd)
+        for slot, f in zip(self.act_slots, forces, strict=True):
+            total[slot] += f
+        return self.loaded.joint_ids, total
+
+    def _with_rotors(self, ids: list[int], forces: list[float]) -> tuple[list[int], list[float]]:
+        """Torques on every movable joint corrected for the geared motors' inertia."""
+        rotors = self.rotors
+        assert rotors is not None
+        movable = self.loaded.movable
+        tau = [0.0] * len(movable)
+        for j, f in zip(ids, forces, strict=True):
+            tau[movable.index(j)] += f
+        states = pb.getJointStates(self.loaded.body, movable, physicsClientId=self.loaded.client)
+        q = [s[0] for s in states]
+        qd = [s[1] for s in states]
+        return movable, rotors.torques(q, qd, tau, self.rotor_damping())

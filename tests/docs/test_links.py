@@ -31,7 +31,11 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 #: files examples name that are not meant to be in the repository: what a user writes,
 #: an error message's example path, what the firmware build generates
 NOT_IN_REPOSITORY = {"my_pendulum.yaml", "my_pendulum.urdf", "my_set.yaml", "x.yaml",
-                     "vectors.h"}
+                     "vectors.h",
+                     # files s2r writes into its output directories (train, sysid, report)
+                     "spec.json", "params.yaml", "randomization.yaml", "result.yaml",
+                     "summary.json", "config.json", "metrics.json", "state.json",
+                     "evaluations.json"}
 PYBULLET_DATA = Path(pybullet_data.getDataPath())
 
 

@@ -28,7 +28,7 @@ def currents(p: Plant, ticks: int) -> list[float]:
 def test_an_action_delay_between_ticks_splits_the_tick() -> None:
     p = plant()
     try:
-        p.fx.set_params({"delay.action": 0.003})  # 1.5 ticks of 2 ms
+        p.sim.set_params({"delay.action": 0.003})  # 1.5 ticks of 2 ms
         p.command((5.0,), enabled=True)
         first, half, full = currents(p, 3)
         assert first == 0.0
@@ -41,10 +41,10 @@ def test_an_action_delay_between_ticks_splits_the_tick() -> None:
 def arm_angle(delay: float) -> float:
     p = plant()
     try:
-        p.fx.set_params({"delay.action": delay})
+        p.sim.set_params({"delay.action": delay})
         p.command((2.0,), enabled=True)
         p.advance_to(0.06)
-        return float(p._true.q[0])
+        return float(p.true_state()[0][0])
     finally:
         p.close()
 
@@ -62,12 +62,12 @@ def test_the_trajectory_is_smooth_in_the_action_delay() -> None:
 def test_the_observation_delay_interpolates_between_ticks() -> None:
     p = plant()
     try:
-        p.fx.set_params({"delay.observation": 0.003})
+        p.sim.set_params({"delay.observation": 0.003})
         p.command((3.0,), enabled=True)
         true = []
         for _ in range(20):
             p.step()
-            true.append(p._true.q.copy())
+            true.append(p.true_state()[0])
         q, _, _ = p.measurement()
         # 3 ms before the last tick: halfway between the states 2 and 4 ms before it
         assert q == pytest.approx(tuple((true[-2] + true[-3]) / 2), abs=1e-12)
@@ -78,7 +78,7 @@ def test_the_observation_delay_interpolates_between_ticks() -> None:
 def test_the_rate_limit_slews_the_output_tick_by_tick() -> None:
     p = plant()
     try:
-        p.fx.set_params({"motor.arm.rate_limit": 100.0})  # V/s: 0.2 V per 2 ms tick
+        p.sim.set_params({"motor.arm.rate_limit": 100.0})  # V/s: 0.2 V per 2 ms tick
         p.command((5.0,), enabled=True)
         seen = []
         for _ in range(30):
@@ -127,12 +127,12 @@ def test_bad_shortcuts_are_config_errors(kw: dict, message: str) -> None:
 
 def swing(p: Plant, friction: float) -> list[float]:
     """Free pendulum swing from 1 rad (arm disabled): the true pendulum angles."""
-    p.fx.set_params({"joint.pendulum.coulomb_smooth": friction})
+    p.sim.set_params({"joint.pendulum.coulomb_smooth": friction})
     p.reset([0.0, 1.0], [0.0, 0.0])
     out = []
     for _ in range(500):
         p.step()
-        out.append(float(p._true.q[1]))
+        out.append(float(p.true_state()[0][1]))
     return out
 
 
@@ -155,11 +155,11 @@ def test_smooth_friction_matches_an_explicit_torque_on_an_unactuated_joint() -> 
     p = plant("furuta")
     try:
         def accel(friction: float) -> float:
-            p.fx.set_params({"joint.pendulum.coulomb_smooth": friction,
+            p.sim.set_params({"joint.pendulum.coulomb_smooth": friction,
                              "joint.pendulum.stribeck_velocity": 0.01})
             p.reset([0.0, 0.5], [0.0, 2.0])  # moving fast: tanh(200) = 1
             p.step()
-            return (float(p._true.qd[1]) - 2.0) / p.tick
+            return (float(p.true_state()[1][1]) - 2.0) / p.tick
 
         a0, a1, a2 = accel(0.0), accel(0.001), accel(0.002)
         assert a1 < a0 and (a0 - a2) == pytest.approx(2 * (a0 - a1), rel=1e-3)  # linear in F

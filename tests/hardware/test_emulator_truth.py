@@ -166,7 +166,7 @@ def test_encoder_quantization_and_finite_difference_velocity() -> None:
             plant.step()
             q, qd, _ = plant.measurement()
             assert all(abs(x / step - round(x / step)) < 1e-9 for x in q)
-            true_qd.append(plant._true.qd[1])
+            true_qd.append(plant.true_state()[1][1])
             meas_qd.append(qd[1])
         # over one control period (10 ms) one count is 0.31 rad/s: the estimate tracks the
         # true velocity to within a few counts (it also lags by half a period)
@@ -178,7 +178,7 @@ def test_encoder_quantization_and_finite_difference_velocity() -> None:
 
 def test_actuation_delay_and_coasting_driver() -> None:
     plant = make_plant("furuta", "nominal")
-    plant.fx.set_params({"delay.action": 0.006})  # three 2 ms ticks
+    plant.sim.set_params({"delay.action": 0.006})  # three 2 ms ticks
     try:
         plant.command((5.0,), enabled=True)
         currents = []

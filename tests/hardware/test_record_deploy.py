@@ -154,11 +154,17 @@ def test_safety_stop_exit_4_estop_sent_and_log_says_why(emulator, tmp_path, caps
     assert end["reason"].startswith("safety_stop: safety guard: joint arm position")
 
 
-def spawn_record(port: str, out: Path, duration: float = 60.0) -> subprocess.Popen:
+def spawn(*args: str) -> subprocess.Popen:
+    """``python -m s2r ARGS`` in a child that takes Ctrl-C as a terminal user's would: a
+    test run in the background (``make test &``) ignores SIGINT, and children inherit that."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "s2r", "record", f"port={port}",
-                             f"duration={duration}", f"out={out}"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "s2r", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def spawn_record(port: str, out: Path, duration: float = 60.0) -> subprocess.Popen:
+    return spawn("record", f"port={port}", f"duration={duration}", f"out={out}")
 
 
 def wait_rows(child: subprocess.Popen, out: Path, rows: int) -> None:
@@ -207,12 +213,6 @@ def test_unwritable_log_is_one_line_and_the_port_is_released(emulator, tmp_path,
     assert "cannot write the log" in one_line_error(capsys)
     assert s2r("record", f"port={emu.port}", f"out={tmp_path / 'ok.csv'}", "duration=0.1",
                "paced=false") == 0  # the port is free again
-
-
-def spawn(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "s2r", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.mark.parametrize("command, sig", [("record", signal.SIGTERM), ("deploy", signal.SIGTERM),

@@ -63,6 +63,12 @@ def test_delay_on_a_simrobot_acts_at_substep_resolution(reference):
     q, _ = pendulum_response(env, ACTIONS)
     assert env.last_record["action_delay"] == {"values": {"delay.action": 0.04}}
     assert env.ctx.robot.get("delay.action") == pytest.approx(0.04)
+    # a delay runs the robot's explicit sub-steps: compare with the undelayed explicit path
+    # (the fast path it takes without effects agrees within integration error only)
+    with SimRobot("pendulum", substeps="explicit") as explicit:
+        plain = PendulumSwingup(explicit)
+        reference, _ = pendulum_response(plain, ACTIONS)
+        plain.close()
     np.testing.assert_allclose(q[2:], reference[:-2], atol=1e-9)  # 0.04 s = 2 control steps
     env.close()
     robot = SimRobot("pendulum")  # not owned by the task: it outlives the env

@@ -113,11 +113,12 @@ def test_state_from_log_keeps_the_measurements_of_the_observation_delay():
     assert [round(t, 9) for t, *_ in state.history] == [0.14, 0.16, 0.18, 0.2]
     with SimRobot("pendulum", params={"delay.observation": 0.05}) as robot:
         robot.set_state(state)
-        obs = robot.observe()  # the newest sample at least 0.05 s old
-        assert (round(obs.t, 9), obs.q.tolist(), obs.qd.tolist()) == (0.14, [0.1 * 7], [7.0])
+        obs = robot.observe()  # the logged state 0.05 s old, interpolated between samples
+        assert round(obs.t, 9) == 0.15
+        np.testing.assert_allclose([obs.q[0], obs.qd[0]], [0.75, 7.5], rtol=0, atol=1e-12)
         assert robot.get_state().q == (1.0,) and robot.time == 0.2
-        robot.act([0.0])  # one period later, the 0.16 s sample is due (0.22 - 0.05 >= 0.16)
-        assert round(robot.observe().t, 9) == 0.16
+        robot.act([0.0])  # one period later it reports the state of 0.17 s
+        assert round(robot.observe().t, 9) == 0.17
 
 
 def test_state_from_log_refuses_commands_after_the_start_or_none():

@@ -1,0 +1,37 @@
+"""``s2r train``: train a policy with randomization and write the policy artifact."""
+
+from __future__ import annotations
+
+import argparse
+
+from s2r.cli import _overrides, command
+
+
+@command("train", "train a policy (SB3 PPO/SAC) with randomization; writes out/policy",
+         _overrides, settings="s2r.train.config:TrainConfig")
+def train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from s2r.config import load_structured
+    from s2r.train import TrainConfig
+    from s2r.train import train as run_training
+    from s2r.train.config import check_config
+
+    cfg = check_config(load_structured(TrainConfig, args.config, args.overrides),
+                       where=args.config or "<overrides>")
+    result = run_training(cfg)
+    console = Console(soft_wrap=True)  # paths stay on one line in log files
+    best = result.best or {}
+    nominal = best.get("nominal") or {}
+    console.print(f"trained {result.trained_steps} steps in {result.seconds:.1f} s "
+                  f"({result.steps_per_second:.0f} steps/s); run total {result.steps} steps")
+    if nominal:
+        console.print(f"best policy (at {best['steps']} steps): nominal return "
+                      f"{nominal['mean_return']:.2f}, success {nominal['success_rate']:.0%}")
+    randomized = best.get("randomized")
+    if randomized:
+        console.print(f"  on the randomized distribution: return "
+                      f"{randomized['mean_return']:.2f}, success {randomized['success_rate']:.0%}")
+    console.print(f"policy artifact: {result.policy}  (final weights: {result.last_policy})")
+    console.print(f"TensorBoard logs: {result.out / 'tb'}")
+    return 0

@@ -1,0 +1,208 @@
+"""s2r train: end to end, resume, ADR, sysid directories, params, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from s2r.artifact import load_artifact
+from s2r.cli import main
+from s2r.errors import ConfigError, PolicyError
+from s2r.tasks import CartpoleBalance, PendulumSwingup
+from s2r.train import TrainConfig, evaluate, train
+
+TINY = {"n_steps": 64, "batch_size": 64, "n_epochs": 1}
+
+
+def _cfg(tmp_path, **kw):
+    base = dict(task="pendulum_swingup", steps=256, envs=2, subprocess=False, eval_every=128,
+                checkpoint_every=128, eval_episodes=1, progress=False, max_steps=32,
+                out=str(tmp_path / "run"), hyper=dict(TINY))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _scalars(run_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags: set[str] = set()
+    for sub in (run_dir / "tb").iterdir():
+        ea = EventAccumulator(str(sub))
+        ea.Reload()
+        tags |= set(ea.Tags()["scalars"])
+    return tags
+
+
+@pytest.mark.slow
+def test_cli_trains_over_worker_processes_and_writes_a_loadable_artifact(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "task=cartpole_balance", "randomization=cartpole_full", "steps=2048",
+                 "envs=2", "seed=3", "eval_every=1024", "eval_episodes=2", f"out={out}",
+                 "hyper.n_steps=256", "hyper.batch_size=128", "progress=false"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "policy artifact:" in printed and "steps/s" in printed
+    env = CartpoleBalance()
+    policy = load_artifact(out / "policy", task=env)
+    spec = policy.spec
+    assert spec["training"]["seed"] == 3 and spec["training"]["algo"] == "ppo"
+    assert spec["randomization"]["source"] == "cartpole_full"
+    assert spec["normalization"] is not None and spec["control_rate"] == 50.0
+    assert load_artifact(out / "last_policy", task=env).spec["training"]["steps"] == 2048
+    evals = json.loads((out / "evaluations.json").read_text())
+    assert [e["steps"] for e in evals] == [1024, 2048]
+    assert all(e["randomized"] is not None for e in evals)
+    tags = _scalars(out)
+    for tag in ("rollout/ep_rew_mean", "rollout/ep_len_mean", "rollout/success_rate",
+                "eval/nominal/success_rate", "eval/randomized/mean_return",
+                "randomization/mass/high"):
+        assert tag in tags
+    # the artifact runs as it is, and the evaluation it was kept for is reproducible
+    best = max(evals, key=lambda e: (e["nominal"]["success_rate"], e["nominal"]["mean_return"]))
+    again = evaluate(policy, env, episodes=2, seed=3 + 1_000_000)
+    assert again.mean_return == pytest.approx(best["nominal"]["mean_return"])
+    with pytest.raises(PolicyError, match="task: trained for 'cartpole_balance'"):
+        load_artifact(out / "policy", task=PendulumSwingup())
+    env.close()
+
+
+@pytest.mark.slow
+def test_a_trained_cartpole_policy_beats_a_random_one(tmp_path):
+    result = train(TrainConfig(task="cartpole_balance", steps=16384, envs=2, seed=0,
+                               eval_every=8192, eval_episodes=3, progress=False,
+                               out=str(tmp_path / "run"), hyper={"n_steps": 512}))
+    env = CartpoleBalance()
+    trained = evaluate(load_artifact(result.policy, task=env), env, episodes=5, seed=7)
+    rng = np.random.default_rng(0)
+    randomly = evaluate(lambda obs: rng.uniform(-1, 1, 1), env, episodes=5, seed=7)
+    assert trained.mean_return > 2 * randomly.mean_return
+    env.close()
+
+
+def test_resume_continues_the_step_count_and_the_run(tmp_path):
+    first = train(_cfg(tmp_path))
+    assert first.steps == 256
+    ckpts = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert ckpts == ["step_000000000128", "step_000000000256"]
+    second = train(TrainConfig(resume=str(tmp_path / "run"), steps=512, progress=False))
+    assert second.steps == 512 and second.trained_steps == 256
+    assert [e["steps"] for e in second.evaluations] == [128, 256, 384, 512]
+    assert load_artifact(second.last_policy).spec["training"]["steps"] == 512
+    state = json.loads((tmp_path / "run" / "checkpoints" / "step_000000000512" /
+                        "state.json").read_text())
+    assert state["num_timesteps"] == 512 and state["config"]["max_steps"] == 32
+    with pytest.raises(ConfigError, match="resume: task is 'pendulum_swingup' in the run, not "
+                                          "'cartpole_balance'"):
+        train(TrainConfig(resume=str(tmp_path / "run"), task="cartpole_balance", steps=600))
+    with pytest.raises(ConfigError, match="no checkpoint to resume"):
+        train(TrainConfig(resume=str(tmp_path), steps=600))
+
+
+def test_adr_state_is_logged_saved_in_checkpoints_and_restored(tmp_path):
+    rand = tmp_path / "adr.yaml"
+    rand.write_text(yaml.safe_dump({"randomizers": [{
+        "type": "adr", "params": ["link.pole.mass"], "thresholds": [-1e9, -1e8],
+        "step": 0.05, "queue_length": 1, "boundary_prob": 1.0}]}))
+    first = train(_cfg(tmp_path, randomization=str(rand)))
+    ckpt = tmp_path / "run" / "checkpoints" / "step_000000000256"
+    saved = json.loads((ckpt / "state.json").read_text())["adr"]["adr"]
+    assert saved["high"][0] > 1.0  # every return beats -1e8: the range grew
+    spec = load_artifact(first.policy).spec
+    assert spec["randomization"]["adr"]["adr"]["names"] == ["link.pole.mass"]
+    assert "adr/entropy" in _scalars(tmp_path / "run")
+    second = train(TrainConfig(resume=str(ckpt), steps=384, progress=False))
+    resumed = json.loads((tmp_path / "run" / "checkpoints" / "step_000000000384" /
+                          "state.json").read_text())["adr"]["adr"]
+    assert resumed["high"][0] > saved["high"][0]  # grew on from where it was, not from 1
+    assert second.steps == 384
+
+
+def test_sysid_directory_and_params_file_set_the_values_trained_around(tmp_path):
+    sysid = tmp_path / "sysid"
+    sysid.mkdir()
+    (sysid / "randomization.yaml").write_text(yaml.safe_dump(
+        {"randomizers": [{"type": "joint_damping", "distribution": [0.9, 1.1]}]}))
+    (sysid / "params.yaml").write_text(yaml.safe_dump({"link.pole.mass": 1.3}))
+    result = train(_cfg(tmp_path, randomization=str(sysid), steps=128, checkpoint_every=0))
+    spec = load_artifact(result.policy).spec
+    assert spec["params"]["link.pole.mass"] == pytest.approx(1.3)
+    assert spec["training"]["params_source"].endswith("params.yaml")
+    assert spec["randomization"]["config"]["randomizers"][0]["type"] == "joint_damping"
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"link.pole.mass": 0.7}))
+    result = train(_cfg(tmp_path, params=str(values), steps=128, out=str(tmp_path / "b")))
+    spec = load_artifact(result.policy).spec
+    assert spec["params"]["link.pole.mass"] == pytest.approx(0.7)
+    assert spec["randomization"] is None and result.evaluations[0]["randomized"] is None
+
+
+def test_sac_trains_and_exports(tmp_path):
+    result = train(_cfg(tmp_path, algo="sac", steps=128, envs=1,
+                        hyper={"learning_starts": 32, "batch_size": 16, "buffer_size": 500}))
+    assert result.steps == 128
+    assert load_artifact(result.policy).spec["network"]["output"] == "squash"
+    assert (tmp_path / "run" / "checkpoints" / "step_000000000128" / "replay_buffer.pkl").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["algo=dqn"], "algo: unknown 'dqn' (known: ppo, sac)"),
+    (["steps=0"], "steps: must be > 0"),
+    (["randomization=nope"], "unknown randomization 'nope'"),
+    (["hyper.not_an_option=1"], "hyper:"),
+    (["stepz=10"], "unknown key 'stepz'"),
+])
+def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
+    code = main(["train", "task=pendulum_swingup", "progress=false", "subprocess=false",
+                 "envs=1", f"out={tmp_path / 'run'}", *args])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_bad_inputs_of_sysid_dirs_and_params_name_what_is_wrong(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "task=pendulum_swingup", f"randomization={empty}"]) != 0
+    assert "has no randomization.yaml" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("link.nope.mass: 1.0\n")
+    assert main(["train", "task=pendulum_swingup", f"params={bad}", "subprocess=false",
+                 f"out={tmp_path / 'run'}"]) != 0
+    err = capsys.readouterr().err
+    assert "link.nope.mass" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_keeps_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
+    from s2r.train import run as run_module
+
+    def interrupt(self, steps):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module.Run, "periodic", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tmp_path, checkpoint_every=0, eval_every=128))
+    ckpts = sorted((tmp_path / "run" / "checkpoints").iterdir())
+    assert [p.name for p in ckpts] == ["step_000000000128"]
+    monkeypatch.undo()
+    resumed = train(TrainConfig(resume=str(tmp_path / "run"), progress=False))
+    assert resumed.steps == 256 and resumed.trained_steps == 128
+
+
+def test_progress_bar_shows_steps_and_the_last_evaluation(tmp_path, capsys):
+    train(_cfg(tmp_path, progress=True, steps=128, checkpoint_every=0, eval_every=64))
+    out = capsys.readouterr().out
+    assert "128/128" in out and "steps" in out and "eval: return" in out
+
+
+def test_cli_tiny_run_over_two_worker_processes(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "task=pendulum_swingup", "randomization=sensing_only", "steps=256",
+                 "envs=2", "max_steps=32", "eval_every=0", "checkpoint_every=0",
+                 "eval_episodes=1", "hyper.n_steps=128", "hyper.batch_size=64",
+                 "progress=false", f"out={out}"]) == 0
+    policy = load_artifact(out / "policy", task=PendulumSwingup())
+    assert policy.spec["training"]["config"]["subprocess"] is True
+    assert policy.spec["training"]["steps"] == 256
