@@ -15,8 +15,9 @@ on an s2r task on a SimRobot they run inside the robot's own step.
 Everything sampled for an episode is in ``info["randomization"]``, and on an s2r
 task so is the episode's initial joint state (``"_initial_state"``); passing the
 record back as ``reset(options={"randomization": record})`` replays the episode
-with exactly the same values, initial state and step-level noise stream, even
-an episode of an unseeded reset.
+with exactly the same values, initial state and step-level noise streams (the
+randomizers' and, on a SimRobot, the robot's own sensor noise), even an episode
+of an unseeded reset.
 
 Seeding follows Gymnasium's contract: ``reset(seed=s)`` restarts the
 randomization stream from ``s`` and seeds the wrapped env with ``s``, so two
@@ -53,6 +54,9 @@ from s2r.tasks.base import RobotTask
 
 EPISODE_SEED = "_episode_seed"
 INITIAL_STATE = "_initial_state"
+#: tag of the robot's noise stream among the episode seed's streams (interval
+#: randomizers use their index)
+ROBOT_STREAM = 2**32 - 1
 
 
 class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
@@ -197,6 +201,8 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                         else int(self._episode_rng.integers(2**63)))
         record[EPISODE_SEED] = episode_seed
         self._step_rng = np.random.default_rng(episode_seed)
+        if ctx.robot is not None:  # the robot's own sensor noise: a stream of the episode too
+            ctx.robot.rng = np.random.default_rng([episode_seed, ROBOT_STREAM])
         # in-episode draws come from streams of the episode seed, so a replay repeats them
         self._interval_rngs = {i: np.random.default_rng([episode_seed, i]) for i in self._interval}
         self._countdown = {i: self.randomizers[i].interval.next_period(  # type: ignore[union-attr]

@@ -62,7 +62,7 @@ def _reach(env, r):
     """name -> (low, high) a randomizer of furuta_full can give a robot parameter."""
     from randomizers.distributions import reachable
     from randomizers.physics import ParameterRandomizer
-    from randomizers.sensing import Quantization
+    from randomizers.sensing import ObservationNoise, Quantization
     from randomizers.timing import ActionDelay, ObservationDelay
 
     robot = env.ctx.robot
@@ -73,6 +73,8 @@ def _reach(env, r):
         return {r.parameter: (r.low, r.high)}
     if isinstance(r, Quantization):
         return {n: (v, v) for n, v in zip(r.names, r.resolution)}
+    if isinstance(r, ObservationNoise):
+        return {n: (a, a) for n, a in zip(r.names, r.amplitude)}
     if r.type == "deadzone":
         return dict.fromkeys(r.names, r.distribution.support())
     return {}
@@ -88,12 +90,7 @@ def test_furuta_full_reaches_the_emulator_bench_truth():
     reach: dict[str, tuple[float, float]] = {}
     for r in env.randomizers:
         reach.update(_reach(env, r))
-    # encoder noise, velocity filter and current noise are sensing effects that SimRobot
-    # does not name yet: furuta_full covers them with observation_noise entries
-    unnamed = {n for n in truth if n.startswith("sensor.") and not n.endswith(".resolution")}
     for name, value in truth.items():
-        if name in unnamed:
-            continue
         assert name in reach, f"furuta_full samples no {name}"
         lo, hi = reach[name]
         assert lo - 1e-12 <= value <= hi + 1e-12, f"{name} = {value} outside [{lo}, {hi}]"

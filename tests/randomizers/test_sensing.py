@@ -11,6 +11,7 @@ import pytest
 
 from randomizers.registry import build_randomizers
 from randomizers.wrapper import RandomizedEnv
+from s2r.sim import SimRobot
 from s2r.tasks import PendulumSwingup
 
 
@@ -102,13 +103,20 @@ def test_quantization_gives_multiples_of_the_resolution(envs):
     assert np.abs(x - raw).max() <= 0.125 + 1e-12
 
 
-def test_encoder_counts_quantize_joint_positions_only():
-    clean = PendulumSwingup()
+def explicit_pendulum():
+    """The pendulum on explicit sub-steps: the path a robot with sensing effects takes."""
+    return PendulumSwingup(SimRobot("pendulum", substeps="explicit"))
+
+
+def test_encoder_counts_quantize_positions_and_velocities_are_their_differences():
+    clean = explicit_pendulum()
     env = wrap(PendulumSwingup(), {"type": "quantization", "counts_per_rev": 512,
                                    "channel": "q"})
-    step = 2 * np.pi / 512
+    step, period = 2 * np.pi / 512, env.ctx.control_period
     for e in (clean, env):
         e.reset(seed=0, options={"state": (np.array([1.0]), np.zeros(1))})
+    assert env.ctx.robot.get("sensor.hinge.resolution") == step  # the robot quantizes
+    previous = round(1.0 / step) * step
     for _ in range(20):
         a = np.array([0.5])
         _, _, _, _, info_c = clean.step(a)
@@ -116,13 +124,15 @@ def test_encoder_counts_quantize_joint_positions_only():
         counts = info["q"][0] / step
         assert counts == pytest.approx(round(counts), abs=1e-9)
         assert abs(info["q"][0] - info_c["q"][0]) <= step / 2 + 1e-12
-        assert info["qd"][0] == info_c["qd"][0]  # velocities untouched
+        # s2r.effects: a quantized joint's velocity is the difference over a control period
+        assert info["qd"][0] == pytest.approx((info["q"][0] - previous) / period, abs=1e-9)
+        previous = info["q"][0]
     clean.close()
     env.close()
 
 
 def test_noise_on_one_channel_of_a_task_leaves_the_others_exact():
-    clean = PendulumSwingup()
+    clean = explicit_pendulum()
     env = wrap(PendulumSwingup(), {"type": "observation_noise", "amplitude": 0.5,
                                    "channel": "qd"})
     o_c, _ = clean.reset(seed=3)
