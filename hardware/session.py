@@ -120,7 +120,7 @@ def _policy(name: str | None, task: str, spec: Any, seed: int) -> tuple[Any, Any
 
     tcfg, cls = _task_class(task)
     pol = load_policy(name or "scripted:sine", task=tcfg.task, obs_dim=cls.obs_dim,
-                      act_dim=spec.n_actions, rate=spec.control_rate, seed=seed)
+                      act_dim=spec.n_actions, rate=spec.control_rate, seed=seed, robot=spec)
     return pol, cls
 
 

@@ -25,13 +25,9 @@ a robot counts as stiff.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as pb
-
-if TYPE_CHECKING:
-    from s2r.sim.loading import LoadedBody
 
 #: largest fraction of a joint's speed the damping may remove in one control period
 MILD = 0.01
@@ -46,19 +42,24 @@ def _inertias_valid(client: int, body: int, links: Sequence[int]) -> bool:
     return True
 
 
-def stiff_damping(client: int, loaded: LoadedBody, damping: Sequence[float],
+def stiff_damping(client: int, body: int, movable: Sequence[int], damping: Sequence[float],
                   period: float) -> bool:
-    """Whether the damping ``damping`` (per movable joint) is too stiff for the fast path."""
+    """Whether the damping ``damping`` (per movable joint) is too stiff for the fast path.
+
+    ``body`` must be fresh in ``client`` (nothing changed since it was loaded): PyBullet's mass
+    matrix comes from a model it caches per body and does not update (see
+    :meth:`s2r.sim.loading.LoadedBody.shadow`).
+    """
     if not any(damping):
         return False
-    if not _inertias_valid(client, loaded.body, loaded.movable):
+    if not _inertias_valid(client, body, movable):
         return True
     rng = np.random.default_rng(0)
     c = np.asarray(damping, dtype=float)
     for _ in range(_SAMPLES):
-        q = rng.uniform(-np.pi, np.pi, len(loaded.movable)).tolist()
+        q = rng.uniform(-np.pi, np.pi, len(movable)).tolist()
         try:
-            m = np.array(pb.calculateMassMatrix(loaded.body, q, physicsClientId=client))
+            m = np.array(pb.calculateMassMatrix(body, q, physicsClientId=client))
         except pb.error:
             return True
         fraction = c * period * np.diag(np.linalg.inv(m))

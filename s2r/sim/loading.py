@@ -41,6 +41,36 @@ class LoadedBody:
         self.body = -1
         self.plane: int | None = None
 
+    def shadow(self, com: Mapping[str, Sequence[float]]) -> tuple[int, int]:
+        """A fresh physics client holding a copy of the body as it is now (URDF with the
+        given centres of mass, masses, inertias, gravity); (client, body).
+
+        For PyBullet's model-based calculations (mass matrix, inverse dynamics): PyBullet
+        caches their model per body and does not update it after ``changeDynamics`` or a
+        reload, so only a client where nothing changed after loading gives current values.
+        """
+        c, desc = pb.connect(pb.DIRECT), self.description
+        path = self.urdf.write(self.tmpdir, com)
+        flags = pb.URDF_USE_INERTIA_FROM_FILE if desc.inertia_from_file else 0
+        try:
+            body = pb.loadURDF(path, desc.base_position, useFixedBase=True, flags=flags,
+                               physicsClientId=c)
+            for link in range(-1, pb.getNumJoints(body, physicsClientId=c)):
+                info = pb.getDynamicsInfo(self.body, link, physicsClientId=self.client)
+                if info[0] > 0:
+                    pb.changeDynamics(body, link, mass=info[0], localInertiaDiagonal=info[2],
+                                      physicsClientId=c)
+            g = pb.getPhysicsEngineParameters(physicsClientId=self.client)
+            pb.setGravity(g["gravityAccelerationX"], g["gravityAccelerationY"],
+                          g["gravityAccelerationZ"], physicsClientId=c)
+        except pb.error as err:
+            pb.disconnect(physicsClientId=c)
+            raise RobotError(f"PyBullet cannot copy {desc.urdf_path}: {err}",
+                             where=desc.source) from None
+        finally:
+            os.unlink(path)
+        return c, body
+
     def load(self, com: Mapping[str, Sequence[float]]) -> None:
         """(Re)load the URDF with the given centres of mass; the previous body must be removed."""
         c, desc = self.client, self.description

@@ -30,7 +30,7 @@ rotor inertia inside PyBullet's own constraints (Coulomb friction motors, contac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,12 +74,21 @@ class RotorDynamics:
         client, body: the PyBullet client and body.
         joints: PyBullet indices of the body's movable joints, in index order (its dofs).
         rotors: the geared motors.
+        shadow: makes a fresh client with a copy of the body as it is now. PyBullet caches
+            the model behind ``calculateMassMatrix``/``calculateInverseDynamics`` per body and
+            never updates it after ``changeDynamics`` or a reload (bullet3 issue 4809), so a
+            body whose parameters change must be computed on such a copy: it is made on first
+            use and again after :meth:`invalidate`. Without ``shadow`` the body itself is used
+            (right only if nothing changes it after the first calculation).
     """
 
     def __init__(self, client: int, body: int, joints: Sequence[int],
-                 rotors: Sequence[Rotor]) -> None:
+                 rotors: Sequence[Rotor],
+                 shadow: Callable[[], tuple[int, int]] | None = None) -> None:
         self.client, self.body, self.joints = client, body, list(joints)
         self.rotors = [r for r in rotors if r.inertia > 0.0]
+        self._shadow = shadow
+        self._own: int | None = None  # the shadow client, when one is in use
         n = len(self.joints)
         self._zeros = [0.0] * n
         self._moving = [r.mount >= 0 and self._moves(r.mount) for r in self.rotors]
@@ -87,6 +96,24 @@ class RotorDynamics:
         fixed = [r for r, moving in zip(self.rotors, self._moving, strict=True) if not moving]
         self._constant = rotor_matrix(fixed, [np.zeros((3, n))] * len(fixed),
                                       [np.zeros(3)] * len(fixed), n)
+
+    def invalidate(self) -> None:
+        """The body's masses, inertias, centres of mass or gravity changed."""
+        if self._own is not None:
+            pb.disconnect(physicsClientId=self._own)
+            self._own = None
+
+    def close(self) -> None:
+        """Release the shadow client (idempotent)."""
+        self.invalidate()
+
+    def _model(self) -> tuple[int, int]:
+        """(client, body) to compute on: the up-to-date copy, or the body itself."""
+        if self._shadow is None:
+            return self.client, self.body
+        if self._own is None:
+            self._own, self._own_body = self._shadow()
+        return self._own, self._own_body
 
     def _moves(self, link: int) -> bool:
         """Whether any movable joint lies on the chain from the base to ``link``."""
@@ -100,10 +127,13 @@ class RotorDynamics:
         """``M_r`` at joint positions ``q``."""
         m = self._constant.copy()
         n = len(self.joints)
+        c, body = self._model()
+        if any(self._moving) and c != self.client:  # the copy's links follow q
+            for j, qj in zip(self.joints, q, strict=True):
+                pb.resetJointState(body, j, qj, 0.0, physicsClientId=c)
         for rotor, moving in zip(self.rotors, self._moving, strict=True):
             if not moving:
                 continue
-            c, body = self.client, self.body
             _, ang = pb.calculateJacobian(body, rotor.mount, [0.0, 0.0, 0.0], list(q),
                                           self._zeros, self._zeros, physicsClientId=c)
             driven = self.joints[rotor.dof]
@@ -121,7 +151,7 @@ class RotorDynamics:
         ``tau`` are the torques meant for every dof, ``damping`` the joint damping PyBullet
         applies itself (``jointDamping`` of each dof).
         """
-        c, body = self.client, self.body
+        c, body = self._model()
         q, qd = list(q), list(qd)
         m = np.array(pb.calculateMassMatrix(body, q, physicsClientId=c))
         h = np.array(pb.calculateInverseDynamics(body, q, qd, self._zeros, physicsClientId=c))

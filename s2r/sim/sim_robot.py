@@ -220,9 +220,10 @@ class SimRobot(RobotBase):
                         kind[8:], value)
                 motors = True
         self._applier.apply(rest)
+        if self._stepper.rotors is not None and rest:
+            self._stepper.rotors.invalidate()  # masses, inertias or gravity may have changed
         if any(kind_of(n).startswith(_STIFFNESS) for n in rest):
-            self._stepper.stiff = stiff_damping(self.client, self._loaded, self._rotor_damping(),
-                                                self._values["world.control_period"])
+            self._stepper.stiff = self._stiff()
         if motors:
             self._stepper.drive()
             if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
@@ -264,8 +265,24 @@ class SimRobot(RobotBase):
                                  where=self.description.source)
             ratio = 1.0 if act.gear_ratio is None else act.gear_ratio
             rotors.append(Rotor(loaded.movable.index(j), mount, act.rotor_inertia, ratio))
-        self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors)
+        if self._stepper.rotors is not None:
+            self._stepper.rotors.close()
+        self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors,
+                                              shadow=lambda: loaded.shadow(self._com))
                                 if rotors else None)
+
+    def _stiff(self) -> bool:
+        """Whether the joint damping is too stiff for the one-call sub-steps (on a fresh copy
+        of the body: PyBullet's mass matrix of the live one can be stale)."""
+        damping = self._rotor_damping()
+        if not any(damping):
+            return False
+        client, body = self._loaded.shadow(self._com)
+        try:
+            return stiff_damping(client, body, self._loaded.movable, damping,
+                                 self._values["world.control_period"])
+        finally:
+            pb.disconnect(physicsClientId=client)
 
     def _rotor_damping(self) -> list[float]:
         """The joint damping PyBullet applies itself, per movable joint (index order)."""
@@ -294,8 +311,7 @@ class SimRobot(RobotBase):
             pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
         self._stepper.read_state()
         self._build_rotors()  # the body id changed
-        self._stepper.stiff = stiff_damping(self.client, loaded, self._rotor_damping(),
-                                            self._values["world.control_period"])
+        self._stepper.stiff = self._stiff()
 
     # ------------------------------------------------------------------ running
     @property
@@ -597,6 +613,9 @@ class SimRobot(RobotBase):
 
     def close(self) -> None:
         """Disconnect the physics client and delete temporary files (idempotent)."""
+        stepper = getattr(self, "_stepper", None)
+        if stepper is not None and stepper.rotors is not None:
+            stepper.rotors.close()
         if getattr(self, "client", -1) >= 0:
             try:
                 pb.disconnect(physicsClientId=self.client)
