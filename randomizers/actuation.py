@@ -6,10 +6,10 @@ what ``info["applied_action"]`` reports, as on hardware; on any other env, the
 env's action vector. Per-episode values (a deadzone width, a backlash gap)
 come from :meth:`sample`, so they are recorded in ``info["randomization"]``
 and replayed; per-step noise comes in blocks from the episode's step
-generator passed to :meth:`action` (:class:`~randomizers.fastpath.StepDraws`).
-Each has a fast path on Python floats with the same results
-(:mod:`randomizers.fastpath`). Command latency (``action_delay``) is in
-:mod:`randomizers.timing`.
+generator (:class:`~randomizers.pipeline.StepDraws`). Each works on the
+command as Python floats (:mod:`randomizers.pipeline`). The deadzone is the
+robot parameter ``motor.<m>.deadzone`` where the robot has it. Command
+latency (``action_delay``) is in :mod:`randomizers.timing`.
 
 Each option ``indices`` picks actuators (positions in the action vector; all
 by default). ``scale`` (curricula, 0..1) shrinks sampled ranges towards their
@@ -20,7 +20,7 @@ centre and noise towards zero.
 >>> from s2r.tasks import PendulumSwingup
 >>> env = RandomizedEnv(PendulumSwingup(), [Deadzone(distribution=[0.1, 0.2])], seed=0)
 >>> _, info = env.reset(seed=0)
->>> width = info["randomization"]["deadzone"]["width"][0]
+>>> width = info["randomization"]["deadzone"]["values"]["motor.hinge.deadzone"]
 >>> 0.1 <= width <= 0.2
 True
 >>> env.close()
@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
-from randomizers.fastpath import SKIP, Fused, StepDraws
+from randomizers.distributions import make_distribution
+from randomizers.effect_names import check_reach, effect_names, record_values
+from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import (
     KINDS,
@@ -43,9 +45,10 @@ from randomizers.transforms import (
     column,
     command_limits,
 )
+from s2r.effects import RateLimiter, deadzone
 
 __all__ = ["KINDS", "ActionNoise", "ActionRandomizer", "Backlash", "Deadzone",
-           "EpisodeValueRandomizer", "Saturation", "command_limits"]
+           "EpisodeValueRandomizer", "RateLimit", "Saturation", "command_limits"]
 
 
 def _amplitude(value: float | Sequence[float], who: str) -> np.ndarray:
@@ -89,64 +92,162 @@ class ActionNoise(ActionRandomizer):
         if self.amplitude.size not in (1, self.size):
             raise RandomizationError(f"{self.name}: amplitude has {self.amplitude.size} values "
                                      f"for {self.size} actuator(s)")
-        # drawn in blocks from the episode's stream (randomizers.fastpath)
+        # drawn in blocks from the episode's stream (randomizers.pipeline)
         self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
                                self.amplitude)
 
-    def action(self, action: np.ndarray, ctx: RandomizationContext,
-               rng: np.random.Generator) -> np.ndarray:
-        noise = self.draws.row(rng)
-        if self.scale != 1.0:
-            noise = noise * self.scale
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        s = self.scale  # r * 1.0 is r: no branch on scale
         if self.multiplicative:
-            return self.put(action, action[self.idx] * (noise + 1.0))
-        return self.put(action, action[self.idx] + noise)
-
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        lines = ["$r = $row($rng)", "$s = $self.scale"]  # r * 1.0 is r: no branch on scale
-        for j, i in enumerate(self.pos):
-            lines.append(f"{x[i]} = {x[i]} * ($r[{j}] * $s + 1.0)" if self.multiplicative
-                         else f"{x[i]} = {x[i]} + $r[{j}] * $s")
-        return Fused(lines, {"row": self.draws.row_list, "rng": rng, "self": self}, self.pos)
+            for i, r in zip(self.pos, self.draws.row(rng)):
+                values[i] *= r * s + 1.0
+        else:
+            for i, r in zip(self.pos, self.draws.row(rng)):
+                values[i] += r * s
+        return values
 
 
 @register("deadzone")
-class Deadzone(EpisodeValueRandomizer):
-    """Commands smaller than the deadzone do nothing: ``|u| < width`` gives 0.
+class Deadzone(ActionRandomizer):
+    """Actuator deadzone ``motor.<m>.deadzone``: ``|u| <= dz`` gives 0, larger commands
+    are shifted to ``u - sign(u) dz`` (a DC motor's static friction; continuous in ``u``).
+
+    Samples the robot parameter ``motor.<m>.deadzone`` per selected actuator (``<m>`` the
+    actuator's joint). A target without that parameter (an env that is not an s2r
+    task, or a robot whose actuator has none) gets the same effect,
+    :func:`s2r.effects.deadzone`, applied to its action vector; the names are then
+    ``motor.<i>.deadzone`` with ``<i>`` the position in the action vector.
+    Record: ``{"values": {name: dz}}``.
 
     Args:
-        distribution: the width, in command units (V, N, N*m; >= 0), per episode.
+        distribution: the deadzone, in command units (V, N, N*m; >= 0), per episode.
+        shared: one value for all selected actuators (else one each).
 
     >>> import gymnasium as gym
     >>> from randomizers.wrapper import RandomizedEnv
     >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [Deadzone([0.1, 0.3])], seed=0)
     >>> _, info = env.reset(seed=0)
-    >>> 0.1 <= info["randomization"]["deadzone"]["width"][0] <= 0.3
+    >>> 0.1 <= info["randomization"]["deadzone"]["values"]["motor.0.deadzone"] <= 0.3
     True
     """
 
-    key = "width"
+    keeps_limits = True  # |deadzone(u)| <= |u|
 
-    def action(self, action: np.ndarray, ctx: RandomizationContext,
-               rng: np.random.Generator) -> np.ndarray:
-        sel = action[self.idx]
-        return self.put(action, np.where(np.abs(sel) < self.value, 0.0, sel))
+    def __init__(self, distribution: Any = None, shared: bool = False,
+                 indices: Sequence[int] | None = None, *, mode: str = "reset",
+                 interval: Any = None, name: str | None = None) -> None:
+        super().__init__(indices, mode=mode, interval=interval, name=name)
+        self.distribution = make_distribution((0.0, 0.1) if distribution is None
+                                              else distribution)
+        lo, hi = self.distribution.support()
+        if lo < 0:
+            raise RandomizationError(f"{self.name}: the deadzone could reach [{lo}, {hi}], "
+                                     "below 0")
+        self.shared = shared
+        self.widths: list[float] = []
 
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        widths = column(self.value, self.size)
-        if all(w <= 0.0 for w in widths):  # |u| < 0 never holds
-            return SKIP
-        lines = []
-        for j, i in enumerate(self.pos):
-            lines += [f"if abs({x[i]}) < $w{j}:", f"    {x[i]} = 0.0"]
-        return Fused(lines, {f"w{j}": w for j, w in enumerate(widths)}, self.pos,
-                     bounded=True)  # u or 0
+    def bind(self, ctx: RandomizationContext) -> None:
+        super().bind(ctx)
+        self.names, self.on_robot = effect_names(ctx, "motor.{}.deadzone", self.pos)
+        if self.on_robot:
+            check_reach(ctx, self.name, self.names, self.distribution)
+        self.widths = [0.0] * self.size
+
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
+        draws = [d.sample(rng)] * self.size if self.shared else \
+            [d.sample(rng) for _ in range(self.size)]
+        return {"values": dict(zip(self.names, draws))}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "distribution")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self.widths = [values[n] for n in self.names]
+        self._pairs = list(zip(self.pos, self.widths))
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot and any(self.widths)
+
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        for i, w in self._pairs:
+            values[i] = deadzone(values[i], w)
+        return values
+
+
+@register("rate_limit")
+class RateLimit(ActionRandomizer):
+    """Slew-rate limit ``motor.<m>.rate_limit``: a command moves at most ``rate * T`` per
+    control period ``T`` from the previous applied one (command units per second).
+
+    Samples the robot parameter where the robot has it; otherwise the selected
+    commands pass through :class:`s2r.effects.RateLimiter` here (from 0 at each
+    episode's start), under the names ``motor.<i>.rate_limit``.
+    Record: ``{"values": {name: rate}}``.
+
+    Args:
+        distribution: required; the rate (> 0; command units per second), per episode.
+        shared: one value for all selected actuators (else one each).
+
+    >>> import gymnasium as gym
+    >>> from randomizers.wrapper import RandomizedEnv
+    >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [RateLimit(10.0)], control_period=0.05)
+    >>> _, info = env.reset(seed=0)    # then a torque moves at most 0.5 N*m per step
+    >>> info["randomization"]["rate_limit"]
+    {'values': {'motor.0.rate_limit': 10.0}}
+    """
+
+    keeps_limits = True  # between the previous command (or 0) and this one
+
+    def __init__(self, distribution: Any = None, shared: bool = False,
+                 indices: Sequence[int] | None = None, *, mode: str = "reset",
+                 interval: Any = None, name: str | None = None) -> None:
+        super().__init__(indices, mode=mode, interval=interval, name=name)
+        if distribution is None:
+            raise RandomizationError(f"{self.name}: distribution: required (command units per "
+                                     "second), e.g. [50, 200]")
+        self.distribution = make_distribution(distribution)
+        lo, hi = self.distribution.support()
+        if lo <= 0:
+            raise RandomizationError(f"{self.name}: the rate could reach [{lo}, {hi}]: it must "
+                                     "be > 0")
+        self.shared = shared
+
+    def bind(self, ctx: RandomizationContext) -> None:
+        super().bind(ctx)
+        self.names, self.on_robot = effect_names(ctx, "motor.{}.rate_limit", self.pos)
+        if not self.on_robot:
+            self.names = [f"motor.{i}.rate_limit" for i in self.pos]
+        else:
+            check_reach(ctx, self.name, self.names, self.distribution)
+        self._limiter = RateLimiter([0.0] * self.size)
+
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
+        draws = [d.sample(rng)] * self.size if self.shared else \
+            [d.sample(rng) for _ in range(self.size)]
+        return {"values": dict(zip(self.names, draws))}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "distribution")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self._limiter.rates[:] = [values[n] for n in self.names]
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot
+
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        limiter, period = self._limiter, ctx.control_period
+        if ctx.step == 0:  # a new episode: the previous command was 0, one period ago
+            limiter.reset(-period)
+        out = limiter.limit(ctx.step * period, [values[i] for i in self.pos])
+        for i, u in zip(self.pos, out):
+            values[i] = u
+        return values
 
 
 @register("backlash")
@@ -170,43 +271,32 @@ class Backlash(EpisodeValueRandomizer):
 
     key = "gap"
 
+    keeps_limits = True  # y stays between 0 and past commands
+
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self._y = np.zeros(self.size)
-        self._y_list = [0.0] * self.size  # the fast path's gear position
+        self._y = [0.0] * self.size  # the gear's position
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)
-        self._half = 0.5 * self.value
+        self._gaps = column(self.value, self.size)
+        self._items = list(zip(range(self.size), self.pos, self._gaps))
 
-    def action(self, action: np.ndarray, ctx: RandomizationContext,
-               rng: np.random.Generator) -> np.ndarray:
+    def active(self, ctx: RandomizationContext) -> bool:
+        # y = clip(y, u, u) = u; an interval firing could need y: kept then
+        return self.mode == "interval" or any(self._gaps)
+
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
         y = self._y
         if ctx.step == 0:  # a new episode: the gear sits at 0
-            y.fill(0.0)
-        edge = action[self.idx] - self._half  # y = clip(y, u - gap/2, u + gap/2)
-        np.maximum(y, edge, out=y)
-        edge += self.value
-        np.minimum(y, edge, out=y)
-        return self.put(action, y.copy())
-
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        gaps = column(self.value, self.size)
-        if self.mode != "interval" and all(g == 0.0 for g in gaps):
-            return SKIP  # y = clip(y, u, u) = u (an interval firing could need y: kept then)
-        if ctx.step == 0:  # compiled at a reset: a new episode, the gear sits at 0
-            self._y_list[:] = [0.0] * self.size
-        names: dict[str, Any] = {"y": self._y_list}
-        lines = []
-        for j, (i, half, gap) in enumerate(zip(self.pos, column(self._half, self.size), gaps)):
-            names[f"h{j}"], names[f"g{j}"] = half, gap
-            lines += [f"$e = {x[i]} - $h{j}", f"$v = $y[{j}]",  # np.maximum/minimum: ties -> e
-                      "$v = $v if $v > $e else $e", f"$e = $e + $g{j}",
-                      f"{x[i]} = $y[{j}] = $v if $v < $e else $e"]
-        return Fused(lines, names, self.pos, bounded=True)  # y stays between 0 and past u
+            y[:] = [0.0] * self.size
+        for j, i, gap in self._items:
+            edge = values[i] - 0.5 * gap  # y = clip(y, u - gap/2, u + gap/2)
+            v = y[j] if y[j] > edge else edge
+            edge += gap
+            values[i] = y[j] = v if v < edge else edge
+        return values
 
 
 @register("saturation")
@@ -244,22 +334,18 @@ class Saturation(EpisodeValueRandomizer):
         if not (np.all(np.isfinite(self._low)) and np.all(np.isfinite(self._high))):
             raise RandomizationError(f"{self.name}: needs finite command limits")
 
-    def action(self, action: np.ndarray, ctx: RandomizationContext,
-               rng: np.random.Generator) -> np.ndarray:
-        return self.put(action, np.minimum(np.maximum(action[self.idx], self._lo), self._hi))
+    keeps_limits = True  # a fraction <= 1 of the range
 
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        names, lines = {}, []
-        for j, (i, lo, hi) in enumerate(zip(self.pos, column(self._lo, self.size),
-                                            column(self._hi, self.size))):
-            names[f"lo{j}"], names[f"hi{j}"] = lo, hi  # ties give the bound, as NumPy's
-            lines += [f"{x[i]} = {x[i]} if {x[i]} > $lo{j} else $lo{j}",
-                      f"{x[i]} = {x[i]} if {x[i]} < $hi{j} else $hi{j}"]
-        return Fused(lines, names, self.pos, bounded=True)  # a fraction <= 1 of the range
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        for i, lo, hi in self._bounds:
+            x = values[i]
+            x = x if x > lo else lo
+            values[i] = x if x < hi else hi
+        return values
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         super().apply(ctx, record)
-        self._lo, self._hi = self.value * self._low, self.value * self._high
+        self._lo = column(self.value * self._low, self.size)
+        self._hi = column(self.value * self._high, self.size)
+        self._bounds = list(zip(self.pos, self._lo, self._hi))

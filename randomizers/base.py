@@ -4,21 +4,27 @@ A randomizer perturbs physics or sensing through lifecycle hooks that
 :class:`~randomizers.wrapper.RandomizedEnv` calls (modelled on Isaac Lab's
 event terms and pybullet_envs' minitaur randomizers):
 
-========================  ==================================================
-hook                      when
-========================  ==================================================
-``bind(ctx)``             once, before any simulation: validate names/ranges
-``sample(ctx, rng)``      draw this episode's values (mode ``startup``,
-                          ``reset`` or ``interval``); returns a JSON-able record
-``apply(ctx, record)``    put a record into effect (also used to replay one)
-``on_step(ctx, rng)``     after every control step
-``on_substep(robot)``     before every physics sub-step (SimRobot only)
-``action(u, ctx, rng)``   transform the command on its way to the actuators
-``observation(y, ctx, rng)``  transform a measurement on its way to the policy
-``fuse_action``,          optional fast path, at every reset: what ``action``
-``fuse_observation``      / ``observation`` do this episode, as Python
-                          statements (:mod:`randomizers.fastpath`)
-========================  ==================================================
+===================================  ====================================================
+hook                                 when
+===================================  ====================================================
+``bind(ctx)``                        once, before any simulation: validate names/ranges
+``sample(ctx, rng)``                 draw this episode's values (mode ``startup``, ``reset``
+                                     or ``interval``); returns a JSON-able record
+``apply(ctx, record)``               put a record into effect (also used to replay one)
+``on_step(ctx, rng)``                after every control step
+``on_substep(robot)``                before every physics sub-step (SimRobot only)
+``active(ctx)``                      at every reset: whether the transforms do anything
+                                     this episode (inactive ones are skipped)
+``action_values(u, ctx, rng)``       every step: transform the command (a list of
+                                     floats) on its way to the actuators
+``observation_values(y, ctx, rng)``  every step: transform a measurement (a list
+                                     of floats) on its way to the policy
+===================================  ====================================================
+
+The per-step hooks work on Python float lists (:mod:`randomizers.pipeline`:
+a NumPy call costs more than the arithmetic on a few values). A randomizer
+may define the NumPy forms ``action(u, ctx, rng)`` / ``observation(y, ctx,
+rng)`` on arrays instead; each form defaults to the other.
 
 ``sample`` and ``apply`` are separate so that everything sampled for an
 episode is a record in ``info["randomization"]`` and the episode can be
@@ -28,7 +34,7 @@ replayed with exactly the same values. Per-step randomness comes from the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,7 +45,6 @@ from s2r.errors import ConfigError
 if TYPE_CHECKING:
     import gymnasium as gym
 
-    from randomizers.fastpath import Fused
     from randomizers.target import ParameterTarget
     from s2r.sim import SimRobot
 
@@ -168,6 +173,8 @@ class Randomizer:
     transforms_observation: ClassVar[bool] = False
     uses_substeps: ClassVar[bool] = False
     uses_step: ClassVar[bool] = False
+    #: commands within the actuator limits stay there (the robot need not clip them again)
+    keeps_limits: bool = False
     #: the config entry it was built from, named in errors ("file: randomizers[2] ...")
     where: str | None = None
     #: the config entry itself (``type`` and options), when built from config
@@ -200,26 +207,37 @@ class Randomizer:
     def on_substep(self, robot: SimRobot) -> None:
         """Called before every physics sub-step (for ``uses_substeps`` randomizers)."""
 
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        """Transform a command (the whole action vector as Python floats; it may be changed
+        in place) and return it. The default calls :meth:`action` on an array."""
+        out = self.action(np.array(values, dtype=np.float64), ctx, rng)
+        return np.asarray(out, dtype=np.float64).reshape(-1).tolist()  # type: ignore[no-any-return]
+
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        """Transform a measurement, as :meth:`action_values`."""
+        out = self.observation(np.array(values, dtype=np.float64), ctx, rng)
+        return np.asarray(out, dtype=np.float64).reshape(-1).tolist()  # type: ignore[no-any-return]
+
     def action(self, action: np.ndarray, ctx: RandomizationContext,
                rng: np.random.Generator) -> np.ndarray:
-        return action
+        """The NumPy form of :meth:`action_values` (override one of the two)."""
+        if type(self).action_values is Randomizer.action_values:
+            return action
+        return np.array(self.action_values(action.tolist(), ctx, rng))
 
     def observation(self, values: np.ndarray, ctx: RandomizationContext,
                     rng: np.random.Generator) -> np.ndarray:
-        return values
+        """The NumPy form of :meth:`observation_values` (override one of the two)."""
+        if type(self).observation_values is Randomizer.observation_values:
+            return values
+        return np.array(self.observation_values(values.tolist(), ctx, rng))
 
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        """Optional fast path: what :meth:`action` does this episode, as statements on the
-        command's elements (local variables named ``x[i]``) with exactly the same results
-        (see :class:`~randomizers.fastpath.Fused`), or ``fastpath.SKIP`` if it changes
-        nothing this episode; ``None`` (the default): the generic hook runs (on an array)."""
-        return None
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        """Optional fast path of :meth:`observation`, as :meth:`fuse_action`."""
-        return None
+    def active(self, ctx: RandomizationContext) -> bool:
+        """Whether the per-step transforms change anything this episode (called after
+        :meth:`apply`; ``False`` skips them)."""
+        return True
 
     def close(self, ctx: RandomizationContext) -> None:
         """Undo what outlives the env (hooks installed on a robot, ...)."""

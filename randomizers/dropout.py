@@ -2,7 +2,7 @@
 
 A dropped measurement is the one delivered before it (a sensor or a packet
 that did not update). The per-step draws come in blocks from the episode's
-stream (:class:`~randomizers.fastpath.StepDraws`), so a replay drops exactly
+stream (:class:`~randomizers.pipeline.StepDraws`), so a replay drops exactly
 the same steps. ``scale`` (curricula, 0..1) shrinks the dropout probability
 towards zero.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.fastpath import Fused, StepDraws, targets
+from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import SensorRandomizer
 
@@ -52,9 +52,7 @@ class ObservationDropout(SensorRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self._prev = np.zeros(self.size)
-        self._keep = np.ones(self.size, dtype=bool)
-        self._prev_list = [0.0] * self.size  # the fast path's last delivered values
+        self._prev = [0.0] * self.size  # the last delivered values
         # one uniform draw per step (per element unless together), in blocks
         self.draws = StepDraws(1 if self.together else self.size, "random")
 
@@ -64,38 +62,24 @@ class ObservationDropout(SensorRandomizer):
     def load(self, record: Mapping[str, Any]) -> None:
         self.p = float(record["p"])
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        fresh = values[self.idx]
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        prev, pos = self._prev, self.pos
         if self._fresh:  # the first measurement of an episode always arrives
-            self._prev[:] = fresh
+            prev[:] = [values[i] for i in pos]
             self._fresh = False
             return values
-        draws = self.draws.row(rng)
+        draws, p = self.draws.row(rng), self.p
         if self.together:
-            if draws[0] >= self.p:
-                self._prev[:] = fresh
-        else:
-            np.greater_equal(draws, self.p, out=self._keep)
-            np.copyto(self._prev, fresh, where=self._keep)
-        values[self.idx] = self._prev
+            if draws[0] >= p:
+                prev[:] = [values[i] for i in pos]
+            else:
+                for j, i in enumerate(pos):
+                    values[i] = prev[j]
+            return values
+        for j, i in enumerate(pos):
+            if draws[j] >= p:
+                prev[j] = values[i]
+            else:
+                values[i] = prev[j]
         return values
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        sel = targets(x, self.pos)
-        names = {"self": self, "prev": self._prev_list, "row": self.draws.row_list,
-                 "rng": rng, "p": self.p}
-        lines = ["if $self._fresh:",  # the first measurement of an episode always arrives
-                 f"    $prev[:] = ({sel})", "    $self._fresh = False"]
-        if self.together:
-            lines += ["elif $row($rng)[0] >= $p:", f"    $prev[:] = ({sel})",
-                      "else:", f"    {sel} = $prev"]
-        else:
-            lines += ["else:", "    $r = $row($rng)"]
-            for j, i in enumerate(self.pos):
-                lines += [f"    if $r[{j}] >= $p:", f"        $prev[{j}] = {x[i]}",
-                          "    else:", f"        {x[i]} = $prev[{j}]"]
-        return Fused(lines, names, self.pos)

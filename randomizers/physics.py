@@ -145,6 +145,10 @@ MotorStrengthRandomizer = _family(
 ActuatorRandomizer = _family(
     "actuator", ["motor.*.resistance", "motor.*.torque_constant"],
     "DC motor constants: armature resistance and torque/back-EMF constant.")
+SmoothFrictionRandomizer = _family(
+    "smooth_friction", ["joint.*.coulomb_smooth"],
+    "Smooth Coulomb friction ``-F tanh(qd / v)`` of joints, without sticking (N*m, absolute; "
+    "the velocity scale v is ``joint.*.stribeck_velocity``).", operation="abs")
 GravityRandomizer = _family("gravity", ["world.gravity"], "Magnitude of gravity.")
 TimestepRandomizer = _family("timestep", ["world.timestep"], "Physics integration step.")
 ControlPeriodRandomizer = _family("control_period", ["world.control_period"],

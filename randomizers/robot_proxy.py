@@ -7,13 +7,13 @@ what ``act`` returns, as on hardware, where the actuators' imperfections are
 invisible to the host.
 
 The per-step path is kept lean (a bare SimRobot step is ~40 us, a NumPy call
-on a few values ~1 us). With ``fast`` (the default), :meth:`compile` fuses the
-transforms of each side into one function for this episode
-(:mod:`randomizers.fastpath`); on a robot with ``set_filters`` (SimRobot) they
-run inside the robot's own step and ``act``, ``observe`` and ``reset`` are the
-robot's (RandomizedEnv then lets the task talk to the robot itself), so the
-proxy costs nothing per step. ``fast=False`` runs every
-transform's generic NumPy hook (the reference the fast path is tested against).
+on a few values ~1 us): :meth:`compile` builds each side's
+:class:`~randomizers.pipeline.Pipeline` for this episode (the active transforms,
+on Python floats). With ``fast`` (the default) on a robot with ``set_filters``
+(SimRobot) they run inside the robot's own step and ``act``, ``observe`` and
+``reset`` are the robot's (RandomizedEnv then lets the task talk to the robot
+itself), so the proxy costs nothing per step; otherwise the proxy runs them
+around the robot's ``act`` and ``observe`` (the same transforms, the same bits).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from randomizers.base import RandomizationContext, Randomizer
-from randomizers.fastpath import fuse_hooks
+from randomizers.pipeline import Pipeline
 from s2r.robot import Observation, Robot
 
 
@@ -37,7 +37,8 @@ class RandomizedRobot:
         sensors: randomizers that transform measurements.
         ctx: their context.
         rng: returns the episode's step generator.
-        fast: fuse the transforms into one function per side (see the module docstring).
+        fast: run the transforms inside the robot's step where it can (see the module
+            docstring); ``False``: around it, in the proxy.
 
     >>> import numpy as np
     >>> from s2r.sim import SimRobot
@@ -79,17 +80,16 @@ class RandomizedRobot:
 
     def compile(self) -> None:
         """Build this episode's pipelines (RandomizedEnv calls it after every sampling)."""
-        if not self.fast:
-            self.act = self._act_arrays if self._actors else self.robot.act  # type: ignore[method-assign]
-            return
         rng, ctx = self._rng(), self._ctx
         self._compiled = True
-        self._act_fn, bounded = fuse_hooks(self._actors, "action", ctx, rng,
-                                           [self.spec.n_actions], single=True)
-        self._obs_fn = fuse_hooks(self._sensors, "observation", ctx, rng, self._sizes)[0]
+        act = Pipeline(self._actors, "action", ctx, rng)
+        obs = Pipeline(self._sensors, "observation", ctx, rng)
+        self._act_fn = None if act.empty else act
+        self._obs_fn = None if obs.empty else obs.measurement(self._sizes[:2])
         if self.in_robot:  # the robot runs them in its own step
-            clip = not (bounded and self._zero_inside)
-            self.robot.set_filters(self._act_fn, self._obs_fn, clip=clip)  # type: ignore[attr-defined]
+            clip = not (act.keeps_limits and self._zero_inside)
+            self.robot.set_filters(None if act.empty else act.command(),  # type: ignore[attr-defined]
+                                   self._obs_fn, clip=clip)
             self.act = self.robot.act  # type: ignore[method-assign]
             self.observe = self.robot.observe  # type: ignore[method-assign]
             self.reset = self.robot.reset  # type: ignore[method-assign]
@@ -102,7 +102,7 @@ class RandomizedRobot:
             self.robot.set_filters(None, None)  # type: ignore[attr-defined]
 
     def reset(self, q: Any = None, qd: Any = None) -> Observation:
-        if self.fast and not self._compiled:
+        if not self._compiled:
             self.compile()
             return self.reset(q, qd)
         self.robot.reset(q, qd)
@@ -123,33 +123,16 @@ class RandomizedRobot:
         self.robot.act(np.array(self._act_fn(command)))  # type: ignore[misc]
         return np.array(command)
 
-    def _act_arrays(self, action: Any) -> np.ndarray:
-        command = np.array(self._clip(action))
-        u = command
-        rng, ctx = self._rng(), self._ctx
-        for r in self._actors:
-            u = r.action(u, ctx, rng)
-        self.robot.act(u)
-        return command
-
     def observe(self) -> Observation:
-        if self.fast and not self._compiled:
+        if not self._compiled:
             self.compile()
             return self.observe()
         obs = self.robot.observe()
-        if not self._sensors:
+        if self._obs_fn is None:
             return obs
-        if self.fast:
-            if self._obs_fn is None:
-                return obs
-            q, qd, s = self._obs_fn(obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
-            return Observation(obs.t, np.array(q), np.array(qd), np.array(s, dtype=np.float64),
-                               obs.status)
-        array = np.concatenate((obs.q, obs.qd, obs.sensors))
-        rng, ctx = self._rng(), self._ctx
-        for r in self._sensors:
-            array = r.observation(array, ctx, rng)
-        return Observation(obs.t, array[self._q], array[self._qd], array[self._s], obs.status)
+        q, qd, s = self._obs_fn(obs.q.tolist(), obs.qd.tolist(), obs.sensors.tolist())
+        return Observation(obs.t, np.array(q), np.array(qd), np.array(s, dtype=np.float64),
+                           obs.status)
 
     def close(self) -> None:
         self.robot.close()

@@ -10,11 +10,11 @@ observation vector (channel ``all``). Every randomizer takes ``channel``
 
 Per-episode values (a bias, a drift rate) come from :meth:`sample` and are
 recorded; per-step draws come in blocks from the episode's step generator
-(:class:`~randomizers.fastpath.StepDraws`). Randomizers with state (drift
+(:class:`~randomizers.pipeline.StepDraws`). Randomizers with state (drift
 here; ``observation_delay`` in :mod:`randomizers.timing`,
 ``observation_dropout`` in :mod:`randomizers.dropout`) restart it when an
-episode starts. Each has a fast path on Python floats with the same results
-(:mod:`randomizers.fastpath`). ``scale`` (curricula, 0..1) shrinks sampled
+episode starts. Each works on the measurement as Python floats
+(:mod:`randomizers.pipeline`). ``scale`` (curricula, 0..1) shrinks sampled
 ranges towards their centre and noise towards zero. The examples use Gymnasium's Pendulum-v1
 (observation ``[cos, sin, velocity]``), an env that knows nothing of s2r.
 """
@@ -28,9 +28,11 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.fastpath import EXACT, MAGIC, Fused, StepDraws, rint
+from randomizers.effect_names import NOISE_NAMES, record_values, sensor_names
+from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import CHANNELS, SensorRandomizer, column, per_element
+from s2r.effects import quantize
 
 __all__ = ["CHANNELS", "ObservationBias", "ObservationDrift", "ObservationNoise",
            "Quantization", "SensorRandomizer", "per_element"]
@@ -38,7 +40,15 @@ __all__ = ["CHANNELS", "ObservationBias", "ObservationDrift", "ObservationNoise"
 
 @register("observation_noise")
 class ObservationNoise(SensorRandomizer):
-    """White measurement noise, drawn at every step.
+    """White measurement noise, drawn at every step: the sensor noise levels of the robot.
+
+    On an s2r robot that names them, Gaussian noise sets the parameters
+    ``sensor.<j>.position_noise`` (channel ``q``), ``sensor.<j>.velocity_noise`` (``qd``)
+    or ``sensor.<s>.noise`` (``sensors``) and the robot adds it (position noise before
+    its encoders quantize). Otherwise the noise is added here, under the same names
+    (or, on an env that is not an s2r task, ``sensor.<i>.noise`` with ``<i>`` the
+    position in the observation vector; uniform noise: ``sensor.<i>.uniform_noise``).
+    Record: ``{"values": {name: amplitude}}`` (the amplitude times ``scale``).
 
     Args:
         amplitude: required; the std (``gaussian``) or half-width (``uniform``), in
@@ -48,7 +58,9 @@ class ObservationNoise(SensorRandomizer):
     >>> import gymnasium as gym
     >>> from randomizers.wrapper import RandomizedEnv
     >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [ObservationNoise(0.1, indices=[2])])
-    >>> obs, _ = env.reset(seed=0)     # the velocity (index 2) is noisy, cos/sin exact
+    >>> obs, info = env.reset(seed=0)     # the velocity (index 2) is noisy, cos/sin exact
+    >>> info["randomization"]["observation_noise"]
+    {'values': {'sensor.2.noise': 0.1}}
     """
 
     def __init__(self, amplitude: float | Sequence[float] | None = None, kind: str = "gaussian",
@@ -65,24 +77,41 @@ class ObservationNoise(SensorRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self.amplitude = per_element(self._amplitude, self.size, self.name, "amplitude")
-        # drawn in blocks from the episode's stream (randomizers.fastpath)
-        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform",
-                               self.amplitude)
+        self.amplitude = column(per_element(self._amplitude, self.size, self.name, "amplitude"),
+                                self.size)
+        self.names, on_robot = sensor_names(ctx, self.channel, self.pos, NOISE_NAMES)
+        self.on_robot = bool(on_robot) and self.kind == "gaussian"
+        if on_robot is None:  # not an s2r task: named by position in the vector
+            self.names = [f"sensor.{i}.noise" for i in self.pos]
+        if self.kind == "uniform":  # not the robot's (Gaussian) noise level
+            self.names = [f"sensor.{i}.uniform_noise" for i in self.pos]
+        if self.on_robot:
+            params = ctx.require_target(self.name).params
+            for name, a in zip(self.names, self.amplitude):
+                if a > params[name].high:
+                    raise RandomizationError(f"{self.name}: {name} = {a:.6g} is above its "
+                                             f"bound {params[name].high:.6g}")
+        # drawn in blocks from the episode's stream (randomizers.pipeline)
+        self.draws = StepDraws(self.size, "normal" if self.kind == "gaussian" else "uniform")
+        self._pairs: list[tuple[int, float]] = []
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        noise = self.draws.row(rng)
-        values[self.idx] += noise if self.scale == 1.0 else noise * self.scale
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        return {"values": {n: a * self.scale for n, a in zip(self.names, self.amplitude)}}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "amplitude")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot and any(a for _, a in self._pairs)
+
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        for (i, a), r in zip(self._pairs, self.draws.row(rng)):
+            values[i] += r * a
         return values
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        lines = ["$r = $row($rng)", "$s = $self.scale"]  # r * 1.0 is r: no branch on scale
-        lines += [f"{x[i]} = {x[i]} + $r[{j}] * $s" for j, i in enumerate(self.pos)]
-        return Fused(lines, {"row": self.draws.row_list, "rng": rng, "self": self}, self.pos)
 
 
 @register("observation_bias")
@@ -108,26 +137,20 @@ class ObservationBias(SensorRandomizer):
         if distribution is None:
             raise RandomizationError(f"{self.name}: distribution: required, e.g. [-0.02, 0.02]")
         self.distribution, self.shared = make_distribution(distribution), shared
-        self.bias = np.zeros(0)
+        self.bias: list[float] = []
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         return {"bias": self._draws(self.distribution, self.shared, rng)}
 
     def load(self, record: Mapping[str, Any]) -> None:
-        self.bias = np.asarray(record["bias"], dtype=np.float64)
+        self.bias = column(np.asarray(record["bias"], dtype=np.float64), self.size)
+        self._pairs = list(zip(self.pos, self.bias))
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        values[self.idx] += self.bias
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        for i, b in self._pairs:
+            values[i] += b
         return values
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        bias = column(self.bias, self.size)
-        return Fused([f"{x[i]} = {x[i]} + $b{j}" for j, i in enumerate(self.pos)],
-                     {f"b{j}": b for j, b in enumerate(bias)}, self.pos)
 
 
 @register("observation_drift")
@@ -174,51 +197,40 @@ class ObservationDrift(SensorRandomizer):
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
         self.std = per_element(self._std, self.size, self.name, "std")
-        self._d = np.zeros(self.size)
-        self._d_list = [0.0] * self.size  # the fast path's offset
-        self.rate = np.zeros(self.size)
+        self._d = [0.0] * self.size  # the offset
+        self.rate: list[float] = [0.0] * self.size
         self.draws = StepDraws(self.size, "normal", self.std)  # increments, in blocks
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
         return {"rate": self._draws(self.rate_distribution, self.shared, rng)}
 
     def load(self, record: Mapping[str, Any]) -> None:
-        self.rate = np.asarray(record["rate"], dtype=np.float64)
+        self.rate = column(np.asarray(record["rate"], dtype=np.float64), self.size)
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
         d = self._d
         if self._fresh:
-            d.fill(0.0)
+            d[:] = [0.0] * self.size
             self._fresh = False
-        if self.reversion:
-            d *= 1.0 - self.reversion
-        d += self.rate
-        step = self.draws.row(rng)
-        d += step if self.scale == 1.0 else step * self.scale
-        values[self.idx] += d
+        keep, s, r = 1.0 - self.reversion, self.scale, self.draws.row(rng)
+        for j, i in enumerate(self.pos):
+            v = d[j] * keep + self.rate[j] + r[j] * s
+            d[j] = v
+            values[i] = values[i] + v
         return values
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        names: dict[str, Any] = {"self": self, "d": self._d_list, "zeros": [0.0] * self.size,
-                                 "row": self.draws.row_list, "rng": rng,
-                                 "keep": 1.0 - self.reversion}
-        lines = ["if $self._fresh:", "    $d[:] = $zeros", "    $self._fresh = False",
-                 "$r = $row($rng)", "$s = $self.scale"]
-        for j, (i, rate) in enumerate(zip(self.pos, column(self.rate, self.size))):
-            names[f"rate{j}"] = rate
-            lines += [f"$v = $d[{j}] * $keep" if self.reversion else f"$v = $d[{j}]",
-                      f"$v = $v + $rate{j}", f"$v = $v + $r[{j}] * $s", f"$d[{j}] = $v",
-                      f"{x[i]} = {x[i]} + $v"]
-        return Fused(lines, names, self.pos)
 
 
 @register("quantization")
 class Quantization(SensorRandomizer):
-    """Finite sensor resolution: values rounded to multiples of a step.
+    """Encoder resolution ``sensor.<j>.resolution``: values rounded to multiples of a step.
+
+    On channel ``q`` of an s2r robot that has ``sensor.<j>.resolution`` the value is set
+    as that parameter (the robot quantizes, and estimates velocities from the
+    quantized positions as its firmware model says). Otherwise the selected elements
+    are rounded here with the same function, :func:`s2r.effects.quantize`, under the
+    names ``sensor.<i>.resolution`` (``<i>``: the position in the measurement vector).
+    Record: ``{"values": {name: step}}``.
 
     Args:
         resolution: the step, in the channel's units (a number or one per element).
@@ -248,28 +260,37 @@ class Quantization(SensorRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self.resolution = per_element(self._resolution, self.size, self.name, "resolution")
-        if np.any(np.asarray(self.resolution) <= 0):
+        self.names, on_robot = sensor_names(ctx, self.channel, self.pos,
+                                            {"q": "sensor.{}.resolution"})
+        self.on_robot = bool(on_robot)
+        if on_robot is None:  # not a joint position: named by its position
+            self.names = [f"sensor.{i}.resolution" for i in self.pos]
+        self.resolution = column(per_element(self._resolution, self.size, self.name,
+                                             "resolution"), self.size)
+        if min(self.resolution) <= 0:
             raise RandomizationError(f"{self.name}: resolution must be > 0")
+        if self.on_robot:
+            params = ctx.require_target(self.name).params
+            for name, r in zip(self.names, self.resolution):
+                if not params[name].low <= r <= params[name].high:
+                    raise RandomizationError(f"{self.name}: {name} = {r:.6g} is outside its "
+                                             f"bounds [{params[name].low:.6g}, "
+                                             f"{params[name].high:.6g}]")
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        buf = self._buf
-        np.divide(values[self.idx], self.resolution, out=buf)
-        np.rint(buf, out=buf)
-        buf *= self.resolution
-        values[self.idx] = buf
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        return {"values": dict(zip(self.names, self.resolution))}
+
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        values = record_values(self.name, record, self.names, "resolution")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params(values)
+        self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot
+
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        for i, r in self._pairs:
+            values[i] = quantize(values[i], r)
         return values
-
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable:
-            return None
-        names: dict[str, Any] = {"rint": rint, "M": MAGIC, "E": EXACT}
-        lines = []
-        for j, (i, r) in enumerate(zip(self.pos, column(self.resolution, self.size))):
-            names[f"r{j}"] = r  # np.rint inlined, sign of zero kept (see fastpath.rint)
-            lines += [f"$q = {x[i]} / $r{j}", "if 0.0 < $q < $E:", "    $q = ($q + $M) - $M",
-                      "elif -$E < $q < 0.0:", "    $q = -(($M - $q) - $M)",
-                      "else:", "    $q = $rint($q)", f"{x[i]} = $q * $r{j}"]
-        return Fused(lines, names, self.pos)

@@ -1,253 +1,238 @@
-"""Timing randomizers: late data.
+"""Timing randomizers: late data, as the robot parameters ``delay.action``, ``delay.observation``.
 
-- ``action_delay``: commands reach the actuators late;
-- ``observation_delay``: measurements reach the policy late.
+- ``action_delay``: commands reach the actuators ``delay.action`` seconds late;
+- ``observation_delay``: measurements reach the policy ``delay.observation`` seconds late.
 
 (Lost measurements, ``observation_dropout``, are in :mod:`randomizers.dropout`.)
 
-The delays keep a per-episode ring buffer of whole control steps,
-preallocated at bind time, so the per-step cost is two row copies (a delay
-of 0 steps costs nothing on the fast path). On an s2r task on a SimRobot,
-``action_delay`` given in seconds instead sets the robot's ``delay.action``
-parameter, which acts at physics sub-step resolution; for a sub-step
-measurement delay, randomize the ``delay.observation`` parameter with a
-``parameters`` randomizer. ``scale`` (curricula, 0..1) shrinks the delay
-ranges towards their centre.
+Both sample a delay in seconds per episode. On an s2r SimRobot the value is set
+as the robot's parameter, which acts at any resolution finer than a physics
+sub-step. On an env without those parameters the randomizer applies the same
+implementation, :class:`s2r.effects.CommandDelay` and :class:`s2r.effects.History`,
+to the env's action and observation vectors at control-step times (a delay
+that is not a whole number of control periods blends neighbouring commands, and
+interpolates neighbouring measurements). ``scale`` (curricula, 0..1) shrinks
+the delay ranges towards their centre.
+
+The former ``steps`` option (whole control steps) still loads, with a
+deprecation warning, as ``seconds = steps * control period``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
-from randomizers.fastpath import SKIP, Fused, targets
+from randomizers.effect_names import record_values
 from randomizers.registry import register
 from randomizers.transforms import ActionRandomizer, SensorRandomizer, command_limits
+from s2r.effects import CommandDelay, History
+
+REMOVED = {"resolution": "the delay always acts at sub-step resolution on a SimRobot",
+           "fill": "the actuators get 0 until the first delayed command arrives"}
 
 
-def _steps_range(spec: int | Sequence[int], who: str) -> tuple[int, int]:
+def _seconds_range(who: str, steps: Any, seconds: Any) -> tuple[tuple[float, float], bool]:
+    """The configured range in seconds, or in control steps (the deprecated option)."""
+    if (steps is None) == (seconds is None):
+        raise RandomizationError(f"{who}: give seconds (e.g. seconds: [0.0, 0.01])")
+    spec = seconds if seconds is not None else steps
     lo, hi = (spec, spec) if isinstance(spec, (int, float)) else tuple(spec)
-    if int(lo) != lo or int(hi) != hi or not 0 <= lo <= hi:
-        raise RandomizationError(f"{who}: steps must be integers with 0 <= low <= high, "
-                                 f"got {spec}")
-    return int(lo), int(hi)
+    if steps is not None:
+        if int(lo) != lo or int(hi) != hi or not 0 <= lo <= hi:
+            raise RandomizationError(f"{who}: steps must be integers with 0 <= low <= high, "
+                                     f"got {steps}")
+        warnings.warn(f"{who}: 'steps' is deprecated: give 'seconds: [low, high]' (the delay "
+                      "in seconds; steps * control period)", DeprecationWarning, stacklevel=4)
+    elif not (0 <= lo <= hi and math.isfinite(hi)):
+        raise RandomizationError(f"{who}: seconds: need 0 <= low <= high, got {seconds}")
+    return (float(lo), float(hi)), steps is not None
 
 
-def _checked_steps(steps: Any, k_max: int, who: str) -> int:
-    """A recorded delay, refused if the ring buffer cannot hold it (a foreign record)."""
-    if not 0 <= int(steps) <= k_max:
-        raise RandomizationError(f"{who}: a delay of {steps} steps is outside this config's "
-                                 f"range [0, {k_max}]")
-    return int(steps)
+class _Delay:
+    """What both delays share: the range, the parameter name and the sampling."""
+
+    parameter = ""
+    name: str
+    scale: float
+
+    def _setup(self, steps: Any, seconds: Any) -> None:
+        (self.low, self.high), self.in_steps = _seconds_range(self.name, steps, seconds)
+        self.delay = 0.0
+
+    def _bind_range(self, ctx: RandomizationContext, on_robot: bool) -> None:
+        if self.in_steps:  # the deprecated option: whole control steps
+            self.low, self.high = self.low * ctx.control_period, self.high * ctx.control_period
+            self.in_steps = False
+        self.on_robot = on_robot
+        if on_robot:
+            p = ctx.require_target(self.name).params[self.parameter]
+            if self.low < p.low or self.high > p.high:
+                raise RandomizationError(
+                    f"{self.name}: {self.parameter} could reach [{self.low:.6g}, "
+                    f"{self.high:.6g}] s, outside its bounds [{p.low:.6g}, {p.high:.6g}] s "
+                    f"(narrow the range, or raise the bound in the robot YAML: parameters: "
+                    f"{{{self.parameter}: {{high: ...}}}})")
+
+    def close(self, ctx: RandomizationContext) -> None:
+        """Give the robot its nominal delay back (it may outlive the env)."""
+        target = ctx.target
+        if self.on_robot and target is not None and getattr(ctx.robot, "client", 0) >= 0:
+            target.set_params({self.parameter: target.params[self.parameter].nominal})
+
+    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
+        c, h = 0.5 * (self.low + self.high), 0.5 * (self.high - self.low) * self.scale
+        return {"values": {self.parameter: float(rng.uniform(c - h, c + h))}}
+
+    def _load(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        value = record_values(self.name, record, [self.parameter], "seconds")[self.parameter]
+        if not 0.0 <= value < math.inf:
+            raise RandomizationError(f"{self.name}: {self.parameter} = {value} is not a delay")
+        if self.on_robot:
+            ctx.require_target(self.name).set_params({self.parameter: value})
+        self.delay = value
 
 
-def _draw_steps(lo: float, hi: float, scale: float, rng: np.random.Generator) -> int:
-    """An integer in [lo, hi], the range shrunk by ``scale`` around its centre."""
-    c, h = 0.5 * (lo + hi), 0.5 * (hi - lo) * scale
-    return int(rng.integers(round(c - h), round(c + h) + 1))
+def _has(ctx: RandomizationContext, name: str) -> bool:
+    params = getattr(ctx.target, "params", None)
+    return ctx.robot is not None and params is not None and name in params
 
 
 @register("action_delay")
-class ActionDelay(ActionRandomizer):
-    """Latency from the controller's command to the actuators, fixed or drawn per episode.
+class ActionDelay(_Delay, ActionRandomizer):
+    """Latency ``delay.action`` from the controller's command to the actuators, in seconds.
 
-    Two mechanisms; the record says which one ran:
-
-    - ``step`` (any env): a per-episode queue in front of the actuators delays
-      the command by ``k`` whole control steps (``seconds`` are rounded to
-      control steps). Until the first delayed command arrives the actuators
-      get ``fill``. Record: ``{"steps": k}``.
-    - ``substep`` (an s2r task on a SimRobot, ``seconds`` given): the sampled
-      delay is added to the robot's nominal ``delay.action`` parameter, which
-      SimRobot applies at physics sub-step resolution (a command takes effect
-      at the first sub-step at or after ``t + delay``). Record:
-      ``{"seconds": s, "delay_action": value}``.
-
-    ``resolution: auto`` (default) uses ``substep`` when it can, else ``step``.
+    On an s2r SimRobot the sampled value is the robot's ``delay.action`` parameter
+    (commands take effect at sub-step resolution; ``indices`` must then select every
+    actuator). Elsewhere the selected commands pass through
+    :class:`s2r.effects.CommandDelay` here; the actuators get 0 until the first
+    delayed command arrives. Record: ``{"values": {"delay.action": seconds}}``.
 
     Args:
-        steps: ``k`` control steps: an integer or ``[lo, hi]`` (uniform integers).
-        seconds: a delay in seconds: a number or ``[lo, hi]`` (uniform).
-        resolution: ``auto``, ``step`` or ``substep``.
-        fill: the command sent before the first delayed command arrives (0 = as SimRobot).
+        seconds: the delay: a number or ``[lo, hi]`` (uniform, per episode).
+        steps: deprecated: whole control steps (``seconds = steps * control period``).
 
     >>> from randomizers.wrapper import RandomizedEnv
     >>> from s2r.tasks import PendulumSwingup
     >>> env = RandomizedEnv(PendulumSwingup(), [ActionDelay(seconds=[0.0, 0.01])], seed=0)
-    >>> _, info = env.reset(seed=0)      # on a SimRobot: via delay.action, sub-step resolution
-    >>> sorted(info["randomization"]["action_delay"])
-    ['delay_action', 'seconds']
+    >>> _, info = env.reset(seed=0)
+    >>> 0.0 <= info["randomization"]["action_delay"]["values"]["delay.action"] <= 0.01
+    True
     >>> env.close()
     """
 
-    def __init__(self, steps: int | Sequence[int] | None = None,
-                 seconds: float | Sequence[float] | None = None, resolution: str = "auto",
-                 fill: float = 0.0, indices: Sequence[int] | None = None, *,
-                 mode: str = "reset", interval: Any = None, name: str | None = None) -> None:
+    parameter = "delay.action"
+
+    def __init__(self, seconds: float | Sequence[float] | None = None,
+                 steps: int | Sequence[int] | None = None, indices: Sequence[int] | None = None,
+                 *, mode: str = "reset", interval: Any = None, name: str | None = None,
+                 **removed: Any) -> None:
         super().__init__(indices, mode=mode, interval=interval, name=name)
-        if (steps is None) == (seconds is None):
-            raise RandomizationError(f"{self.name}: give exactly one of steps or seconds")
-        if resolution not in ("auto", "step", "substep"):
-            raise RandomizationError(f"{self.name}: resolution '{resolution}' unknown (known: "
-                                     "auto, step, substep)")
-        if resolution == "substep" and seconds is None:
-            raise RandomizationError(f"{self.name}: resolution substep needs seconds")
-        lo: float
-        hi: float
-        if steps is not None:
-            lo, hi = _steps_range(steps, self.name)
-        else:
-            lo, hi = (seconds, seconds) if isinstance(seconds, (int, float)) else \
-                tuple(seconds)  # type: ignore[arg-type]
-            if not (0 <= lo <= hi and math.isfinite(hi)):
-                raise RandomizationError(f"{self.name}: seconds: need 0 <= low <= high, got "
-                                         f"{seconds}")
-        self.unit = "steps" if steps is not None else "seconds"
-        self.low, self.high = float(lo), float(hi)
-        self.resolution, self.fill = resolution, float(fill)
-        self.path = "step"
-        self.k = 0
+        for key in removed:
+            if key not in REMOVED:
+                raise TypeError(f"unexpected keyword argument '{key}'")
+            raise RandomizationError(f"{self.name}: option '{key}' was removed ({REMOVED[key]});"
+                                     " give seconds: [low, high]")
+        self._setup(steps, seconds)
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        robot = ctx.robot
-        substep = self.unit == "seconds" and robot is not None and self.resolution != "step"
-        if self.resolution == "substep" and robot is None:
-            raise RandomizationError(f"{self.name}: resolution substep needs an s2r task on a "
-                                     "SimRobot (use resolution: step)")
-        if substep:
-            p = robot.params["delay.action"]  # type: ignore[union-attr]
-            if p.nominal + self.high > p.high:
-                raise RandomizationError(
-                    f"{self.name}: delay.action would reach {p.nominal + self.high:.6g} s, above "
-                    f"its bound {p.high:.6g} s (raise it in the robot YAML: parameters: "
-                    "{delay.action: {high: ...}}, or use resolution: step)")
-            self.path, self._nominal = "substep", p.nominal
-            return
-        self.path = "step"
-        k_max = int(self.high) if self.unit == "steps" else \
-            round(self.high / ctx.control_period)
-        try:  # queued commands are the controller's; the fill may lie outside the limits
+        self._bind_range(ctx, self.indices is None and _has(ctx, self.parameter))
+        try:  # the actuators start at 0: within the limits?
             low, high = command_limits(ctx)
-            self._fill_inside = bool(np.all((low[self.idx] <= self.fill)
-                                            & (self.fill <= high[self.idx])))
+            zero_inside = bool(np.all((low[self.idx] <= 0.0) & (0.0 <= high[self.idx])))
         except RandomizationError:
-            self._fill_inside = False
-        self._buf = np.zeros((k_max + 1, self.size))
-        self._t = 0
-        self._queue: list[tuple[float, ...]] = []  # the fast path's queue (k commands)
-
-    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        if self.unit == "steps":
-            return {"steps": _draw_steps(self.low, self.high, self.scale, rng)}
-        c, h = 0.5 * (self.low + self.high), 0.5 * (self.high - self.low) * self.scale
-        seconds = float(rng.uniform(c - h, c + h))
-        if self.path == "substep":
-            return {"seconds": seconds, "delay_action": self._nominal + seconds}
-        return {"seconds": seconds, "steps": round(seconds / ctx.control_period)}
+            zero_inside = False
+        self.keeps_limits = zero_inside  # averages of commands within the limits and 0
+        self._line = CommandDelay(self.size)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        if "delay_action" in record:
-            ctx.require_robot(self.name).set("delay.action", float(record["delay_action"]))
-        else:
-            self.k = _checked_steps(record["steps"], len(self._buf) - 1, self.name)
+        self._load(ctx, record)
+        self._line.delay = self.delay
 
-    def action(self, action: np.ndarray, ctx: RandomizationContext,
-               rng: np.random.Generator) -> np.ndarray:
-        if self.path == "substep":
-            return action
-        buf = self._buf
-        if ctx.step == 0:  # a new episode: empty queue
-            buf.fill(self.fill)
-            self._t = 0
-        n = len(buf)
-        buf[self._t % n] = action[self.idx]
-        self._t += 1
-        return self.put(action, buf[(self._t - 1 - self.k) % n].copy())
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot and (self.delay > 0.0 or self.mode == "interval")
 
-    def fuse_action(self, ctx: RandomizationContext, rng: np.random.Generator,
-                    x: Sequence[str]) -> Fused | None:
-        if self.path == "substep":
-            return SKIP
-        if not self.listable or self.mode == "interval":
-            return None  # (a delay changing mid-episode needs the ring of the generic path)
-        if self.k == 0:
-            return SKIP  # the queue hands back each command at once
-        if ctx.step == 0:  # compiled at a reset: a new episode, k commands of fill queued
-            self._queue[:] = [(self.fill,) * self.size] * self.k  # tuples: never changed
-        sel = targets(x, self.pos)
-        return Fused([f"$queue.append(({sel}))", f"{sel} = $queue.pop(0)"],
-                     {"queue": self._queue}, self.pos, bounded=self._fill_inside)
+    def action_values(self, values: list[float], ctx: RandomizationContext,
+                      rng: np.random.Generator) -> list[float]:
+        line, period = self._line, ctx.control_period
+        if ctx.step == 0:  # a new episode: nothing queued, the actuators hold 0
+            line.reset()
+        t = ctx.step * period
+        line.push(t, [values[i] for i in self.pos])
+        for i, u in zip(self.pos, line.average(t, t + period)):
+            values[i] = u
+        return values
 
-    def close(self, ctx: RandomizationContext) -> None:
-        if self.path == "substep" and ctx.robot is not None and ctx.robot.client >= 0:
-            ctx.robot.set("delay.action", self._nominal)
 
 
 @register("observation_delay")
-class ObservationDelay(SensorRandomizer):
-    """Measurements that arrive ``k`` control steps late (``k`` fixed or drawn per episode).
+class ObservationDelay(_Delay, SensorRandomizer):
+    """Age ``delay.observation`` of the measurements the policy receives, in seconds.
 
-    Until ``k`` measurements have been taken in an episode, the first one of
-    the episode is delivered (a sensor that has not updated yet).
+    On an s2r SimRobot with channel ``all`` and no ``indices`` the sampled value is
+    the robot's ``delay.observation`` parameter. Elsewhere the selected elements
+    pass through :class:`s2r.effects.History` here (linear interpolation between
+    control steps); until the delay has elapsed the episode's first measurement is
+    delivered. Record: ``{"values": {"delay.observation": seconds}}``.
 
     Args:
-        steps: ``k``: an integer, or ``[lo, hi]`` (uniform integers, per episode).
+        seconds: the delay: a number or ``[lo, hi]`` (uniform, per episode).
+        steps: deprecated: whole control steps (``seconds = steps * control period``).
 
     >>> import gymnasium as gym
     >>> from randomizers.wrapper import RandomizedEnv
-    >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [ObservationDelay(steps=[1, 3])], seed=0)
+    >>> env = RandomizedEnv(gym.make("Pendulum-v1"), [ObservationDelay(seconds=[0.05, 0.1])],
+    ...                     seed=0)
     >>> _, info = env.reset(seed=0)
-    >>> info["randomization"]["observation_delay"]["steps"] in (1, 2, 3)
+    >>> 0.05 <= info["randomization"]["observation_delay"]["values"]["delay.observation"] <= 0.1
     True
     """
 
     stateful = True
+    parameter = "delay.observation"
 
-    def __init__(self, steps: int | Sequence[int] = 1, channel: str = "all",
+    def __init__(self, seconds: float | Sequence[float] | None = None,
+                 steps: int | Sequence[int] | None = None, channel: str = "all",
                  indices: Sequence[int] | None = None, *, mode: str = "reset",
                  interval: Any = None, name: str | None = None) -> None:
         super().__init__(channel, indices, mode=mode, interval=interval, name=name)
-        self.low, self.high = _steps_range(steps, self.name)
-        self.k = self.low
+        self._setup(steps, seconds)
 
     def bind(self, ctx: RandomizationContext) -> None:
         super().bind(ctx)
-        self._ring = np.zeros((self.high + 1, self.size))
-        self._t = 0
-        self._queue: list[tuple[float, ...]] = []  # the fast path's queue (k measurements)
-
-    def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        return {"steps": _draw_steps(self.low, self.high, self.scale, rng)}
+        whole = self.channel == "all" and self.indices is None
+        self._bind_range(ctx, whole and _has(ctx, self.parameter))
+        self._history = History()
+        self._k = 0
 
     def load(self, record: Mapping[str, Any]) -> None:
-        self.k = _checked_steps(record["steps"], self.high, self.name)
+        pass  # see apply: the value may go to the robot
 
-    def observation(self, values: np.ndarray, ctx: RandomizationContext,
-                    rng: np.random.Generator) -> np.ndarray:
-        ring = self._ring
-        if self._fresh:
-            ring[:] = values[self.idx]
-            self._t = 0
-            self._fresh = False
-        n = len(ring)
-        ring[self._t % n] = values[self.idx]
-        values[self.idx] = ring[(self._t - self.k) % n]
-        self._t += 1
+    def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
+        super().apply(ctx, record)
+        self._load(ctx, record)
+        self._history.delay = self.delay
+
+    def active(self, ctx: RandomizationContext) -> bool:
+        return not self.on_robot and (self.delay > 0.0 or self.mode == "interval")
+
+    def observation_values(self, values: list[float], ctx: RandomizationContext,
+                           rng: np.random.Generator) -> list[float]:
+        history = self._history
+        sel = [values[i] for i in self.pos]
+        if self._fresh:  # the first measurement of the episode, at t = 0
+            history.reset(0.0, sel)
+            self._k, self._fresh = 0, False
+        else:
+            self._k += 1
+            history.append(self._k * ctx.control_period, sel)
+        for i, v in zip(self.pos, history.at(self._k * ctx.control_period)):
+            values[i] = v
         return values
 
-    def fuse_observation(self, ctx: RandomizationContext, rng: np.random.Generator,
-                         x: Sequence[str]) -> Fused | None:
-        if not self.listable or self.mode == "interval":
-            return None  # (a delay changing mid-episode needs the ring of the generic path)
-        if self.k == 0:
-            return SKIP  # each measurement is delivered at once
-        sel = targets(x, self.pos)
-        return Fused([f"$row = ({sel})", "if $self._fresh:",  # k copies of the first one
-                      "    $queue[:] = [$row] * $k", "    $self._fresh = False",
-                      "$queue.append($row)", f"{sel} = $queue.pop(0)"],
-                     {"self": self, "queue": self._queue, "k": self.k}, self.pos)

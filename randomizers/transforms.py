@@ -1,10 +1,8 @@
 """Base classes of the per-step transforms: commands (actuation) and measurements (sensing).
 
 Both select the elements they act on (:attr:`pos`, positions in the action
-or measurement vector) at bind time, and both may compile a fast path for
-the episode (:mod:`randomizers.fastpath`); a selection that names an element
-twice keeps the generic NumPy path, whose fancy-indexing semantics a list op
-would not repeat.
+or measurement vector) at bind time; a selection may name each element once.
+Their per-step hooks work on Python float lists (:mod:`randomizers.pipeline`).
 """
 
 from __future__ import annotations
@@ -54,6 +52,12 @@ def column(value: float | np.ndarray, size: int) -> list[float]:
     return values * size if len(values) == 1 else values
 
 
+def _once(who: str, pos: list[int]) -> None:
+    twice = sorted({i for i in pos if pos.count(i) > 1})
+    if twice:
+        raise RandomizationError(f"{who}: indices select element {twice[0]} twice")
+
+
 class ActionRandomizer(Randomizer):
     """Base class of command transforms.
 
@@ -84,20 +88,7 @@ class ActionRandomizer(Randomizer):
             raise RandomizationError(f"{self.name}: indices {bad} out of range for {n} actuator(s)")
         self.idx, self.size = np.asarray(self.indices, dtype=int), len(self.indices)
         self.pos = [i % n for i in self.indices]
-
-    @property
-    def listable(self) -> bool:
-        """Whether a list op can repeat the array semantics (no element selected twice)."""
-        return len(set(self.pos)) == len(self.pos)
-
-    def put(self, action: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``action`` with the selected entries replaced by ``values`` (a new array, as
-        ``action`` is the caller's and must not change)."""
-        if self.whole:
-            return values
-        out = action.copy()
-        out[self.idx] = values
-        return out
+        _once(self.name, self.pos)
 
 
 class EpisodeValueRandomizer(ActionRandomizer):
@@ -177,12 +168,7 @@ class SensorRandomizer(Randomizer):
         self.idx = slice(int(idx[0]), int(idx[-1]) + 1) if contiguous and idx[0] >= 0 else idx
         self.size = len(idx)
         self.pos = [int(i) for i in idx]
-        self._buf = np.empty(self.size)
-
-    @property
-    def listable(self) -> bool:
-        """Whether a list op can repeat the array semantics (no element selected twice)."""
-        return len(set(self.pos)) == len(self.pos)
+        _once(self.name, self.pos)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         self.load(record)

@@ -8,16 +8,16 @@ measured joint positions, velocities and sensors on their way to the task
 user passes ``target=`` (e.g. a :class:`~randomizers.pybullet_target.PyBulletTarget`)
 and the transforms act on the env's action and observation vectors.
 
-On an s2r task the command and measurement transforms of each episode are fused
-into one function per side that runs inside the SimRobot's own step
-(:mod:`randomizers.fastpath`), with the results of the randomizers' generic
-hooks bit for bit (``fast=False`` runs those hooks instead).
+The command and measurement transforms of each episode run in order on Python
+floats, skipping those that do nothing this episode (:mod:`randomizers.pipeline`);
+on an s2r task on a SimRobot they run inside the robot's own step.
 
 Everything sampled for an episode is in ``info["randomization"]``, and on an s2r
 task so is the episode's initial joint state (``"_initial_state"``); passing the
 record back as ``reset(options={"randomization": record})`` replays the episode
-with exactly the same values, initial state and step-level noise stream, even
-an episode of an unseeded reset.
+with exactly the same values, initial state and step-level noise streams (the
+randomizers' and, on a SimRobot, the robot's own sensor noise), even an episode
+of an unseeded reset.
 
 Seeding follows Gymnasium's contract: ``reset(seed=s)`` restarts the
 randomization stream from ``s`` and seeds the wrapped env with ``s``, so two
@@ -46,6 +46,7 @@ import gymnasium as gym
 import numpy as np
 
 from randomizers.base import Layout, RandomizationContext, RandomizationError, Randomizer
+from randomizers.pipeline import Pipeline
 from randomizers.registry import value_error_message
 from randomizers.robot_proxy import RandomizedRobot
 from randomizers.target import ParameterTarget
@@ -53,6 +54,9 @@ from s2r.tasks.base import RobotTask
 
 EPISODE_SEED = "_episode_seed"
 INITIAL_STATE = "_initial_state"
+#: tag of the robot's noise stream among the episode seed's streams (interval
+#: randomizers use their index)
+ROBOT_STREAM = 2**32 - 1
 
 
 class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
@@ -64,10 +68,9 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         seed: seed of this env's randomization stream (``None``: fresh entropy).
         target: the physics parameters to act on, for envs that are not s2r tasks.
         control_period: seconds per ``step`` for envs that are not s2r tasks.
-        fast: on an s2r task, run the command and measurement transforms as this
-            episode's compiled list ops inside the robot's step (same results;
-            ``False``: every transform's generic NumPy hook, see
-            :mod:`randomizers.fastpath`).
+        fast: on an s2r task on a SimRobot, run the command and measurement
+            transforms inside the robot's step (``False``: around it, in a proxy;
+            the same results).
     """
 
     def __init__(self, env: gym.Env[Any, Any], randomizers: Sequence[Randomizer], *,
@@ -125,6 +128,8 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self._plain = not (self._env_actors or self._env_sensors or self._steppers
                            or self._interval)
         self._proxy: RandomizedRobot | None = None
+        self._act_pipe: Pipeline | None = None
+        self._obs_pipe: Pipeline | None = None
         if self._task is not None and (self._actors or self._sensors):
             self._proxy = RandomizedRobot(self._task.robot, self._actors, self._sensors, self.ctx,
                                           lambda: self._step_rng, fast=fast)
@@ -196,12 +201,13 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                         else int(self._episode_rng.integers(2**63)))
         record[EPISODE_SEED] = episode_seed
         self._step_rng = np.random.default_rng(episode_seed)
+        if ctx.robot is not None:  # the robot's own sensor noise: a stream of the episode too
+            ctx.robot.rng = np.random.default_rng([episode_seed, ROBOT_STREAM])
         # in-episode draws come from streams of the episode seed, so a replay repeats them
         self._interval_rngs = {i: np.random.default_rng([episode_seed, i]) for i in self._interval}
         self._countdown = {i: self.randomizers[i].interval.next_period(  # type: ignore[union-attr]
             ctx.control_period, self._interval_rngs[i]) for i in self._interval}
-        if self._proxy is not None:  # this episode's pipelines, with its values and stream
-            self._proxy.compile()
+        self._compile()  # this episode's pipelines, with its values and stream
         state = self._initial_state(seed, options, replay)
         if state is not None:  # an s2r task: its generator is seeded above, not again
             options["state"] = state
@@ -221,10 +227,9 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
             result = self.env.step(action)
             ctx.step += 1
             return result
-        if self._env_actors:
-            action = np.asarray(action, dtype=np.float64)
-            for r in self._env_actors:
-                action = r.action(action, ctx, self._step_rng)
+        if self._act_pipe is not None:
+            action = np.array(self._act_pipe(np.asarray(action, dtype=np.float64).reshape(-1)
+                                             .tolist())).reshape(np.shape(action))
         obs, reward, terminated, truncated, info = self.env.step(action)
         ctx.step += 1
         if self._env_sensors:
@@ -246,16 +251,27 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
             rec = r.sample(ctx, rng)
             r.apply(ctx, rec)
             info.setdefault("randomization_interval", {})[r.name] = rec
-            if self._proxy is not None and (r.transforms_action or r.transforms_observation):
-                self._proxy.compile()
+            if r.transforms_action or r.transforms_observation:
+                self._compile()
             self._countdown[i] = r.interval.next_period(ctx.control_period,  # type: ignore[union-attr]
                                                         rng)
 
+    def _compile(self) -> None:
+        """Build this episode's pipelines (after every sampling)."""
+        if self._proxy is not None:
+            self._proxy.compile()
+        if self._env_actors:
+            pipe = Pipeline(self._env_actors, "action", self.ctx, self._step_rng)
+            self._act_pipe = None if pipe.empty else pipe
+        if self._env_sensors:
+            pipe = Pipeline(self._env_sensors, "observation", self.ctx, self._step_rng)
+            self._obs_pipe = None if pipe.empty else pipe
+
     def _transform_obs(self, obs: Any) -> Any:
-        values = np.asarray(obs, dtype=np.float64).reshape(-1).copy()
-        for r in self._sensors:
-            values = r.observation(values, self.ctx, self._step_rng)
-        return values.astype(np.asarray(obs).dtype).reshape(np.shape(obs))
+        if self._obs_pipe is None:
+            return obs
+        values = self._obs_pipe(np.asarray(obs, dtype=np.float64).reshape(-1).tolist())
+        return np.array(values).astype(np.asarray(obs).dtype).reshape(np.shape(obs))
 
     def call_randomizers(self, method: str, *args: Any, names: Sequence[str] | None = None,
                          **kwargs: Any) -> dict[str, Any]:

@@ -56,3 +56,42 @@ def test_furuta_full_covers_physics_actuation_and_sensing():
     assert {"action_delay", "action_noise", "deadzone", "saturation"} <= kinds
     assert {"quantization", "observation_noise", "observation_bias", "observation_drift",
             "observation_dropout", "observation_delay"} <= kinds
+
+
+def _reach(env, r):
+    """name -> (low, high) a randomizer of furuta_full can give a robot parameter."""
+    from randomizers.distributions import reachable
+    from randomizers.physics import ParameterRandomizer
+    from randomizers.sensing import ObservationNoise, Quantization
+    from randomizers.timing import ActionDelay, ObservationDelay
+
+    robot = env.ctx.robot
+    if isinstance(r, ParameterRandomizer):
+        return {n: reachable(r.term.operation, robot.params[n].nominal, r.term.distribution)
+                for n in r.names}
+    if isinstance(r, (ActionDelay, ObservationDelay)):
+        return {r.parameter: (r.low, r.high)}
+    if isinstance(r, Quantization):
+        return {n: (v, v) for n, v in zip(r.names, r.resolution)}
+    if isinstance(r, ObservationNoise):
+        return {n: (a, a) for n, a in zip(r.names, r.amplitude)}
+    if r.type == "deadzone":
+        return dict.fromkeys(r.names, r.distribution.support())
+    return {}
+
+
+def test_furuta_full_reaches_the_emulator_bench_truth():
+    """Every parameter the bench truth sets (that a randomizer can sample) is reachable."""
+    import yaml
+
+    truth = yaml.safe_load((configs_dir() / "hardware" / "truth" / "furuta_bench.yaml")
+                           .read_text())["params"]
+    env = RandomizedEnv(FurutaSwingup(), load_randomization("furuta_full"), seed=0)
+    reach: dict[str, tuple[float, float]] = {}
+    for r in env.randomizers:
+        reach.update(_reach(env, r))
+    for name, value in truth.items():
+        assert name in reach, f"furuta_full samples no {name}"
+        lo, hi = reach[name]
+        assert lo - 1e-12 <= value <= hi + 1e-12, f"{name} = {value} outside [{lo}, {hi}]"
+    env.close()

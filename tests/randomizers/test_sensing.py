@@ -11,6 +11,7 @@ import pytest
 
 from randomizers.registry import build_randomizers
 from randomizers.wrapper import RandomizedEnv
+from s2r.sim import SimRobot
 from s2r.tasks import PendulumSwingup
 
 
@@ -102,13 +103,20 @@ def test_quantization_gives_multiples_of_the_resolution(envs):
     assert np.abs(x - raw).max() <= 0.125 + 1e-12
 
 
-def test_encoder_counts_quantize_joint_positions_only():
-    clean = PendulumSwingup()
+def explicit_pendulum():
+    """The pendulum on explicit sub-steps: the path a robot with sensing effects takes."""
+    return PendulumSwingup(SimRobot("pendulum", substeps="explicit"))
+
+
+def test_encoder_counts_quantize_positions_and_velocities_are_their_differences():
+    clean = explicit_pendulum()
     env = wrap(PendulumSwingup(), {"type": "quantization", "counts_per_rev": 512,
                                    "channel": "q"})
-    step = 2 * np.pi / 512
+    step, period = 2 * np.pi / 512, env.ctx.control_period
     for e in (clean, env):
         e.reset(seed=0, options={"state": (np.array([1.0]), np.zeros(1))})
+    assert env.ctx.robot.get("sensor.hinge.resolution") == step  # the robot quantizes
+    previous = round(1.0 / step) * step
     for _ in range(20):
         a = np.array([0.5])
         _, _, _, _, info_c = clean.step(a)
@@ -116,13 +124,15 @@ def test_encoder_counts_quantize_joint_positions_only():
         counts = info["q"][0] / step
         assert counts == pytest.approx(round(counts), abs=1e-9)
         assert abs(info["q"][0] - info_c["q"][0]) <= step / 2 + 1e-12
-        assert info["qd"][0] == info_c["qd"][0]  # velocities untouched
+        # s2r.effects: a quantized joint's velocity is the difference over a control period
+        assert info["qd"][0] == pytest.approx((info["q"][0] - previous) / period, abs=1e-9)
+        previous = info["q"][0]
     clean.close()
     env.close()
 
 
 def test_noise_on_one_channel_of_a_task_leaves_the_others_exact():
-    clean = PendulumSwingup()
+    clean = explicit_pendulum()
     env = wrap(PendulumSwingup(), {"type": "observation_noise", "amplitude": 0.5,
                                    "channel": "qd"})
     o_c, _ = clean.reset(seed=3)
@@ -136,22 +146,22 @@ def test_noise_on_one_channel_of_a_task_leaves_the_others_exact():
     env.close()
 
 
-def test_observation_delay_returns_the_value_from_k_steps_ago(envs):
+def test_observation_delay_interpolates_the_value_from_d_seconds_ago(envs):
     env = wrap(envs["signal"](n=3, kind="ramp"),
-               {"type": "observation_delay", "steps": [1, 4]}, seed=2)
+               {"type": "observation_delay", "seconds": [0.02, 0.08]}, seed=2)
     seen = set()
     for _ in range(6):
         x = episode(env, 12)[:, 0]
-        k = env.last_record["observation_delay"]["steps"]
-        seen.add(k)
-        t = np.arange(13)
-        np.testing.assert_array_equal(x, np.maximum(t - k, 0))  # the first value until then
-    assert len(seen) >= 3
+        d = env.last_record["observation_delay"]["values"]["delay.observation"]
+        seen.add(d)
+        t = np.arange(13)  # the ramp's value at step k is k; 50 Hz
+        np.testing.assert_allclose(x, np.maximum(t - d / 0.02, 0), atol=1e-9)
+    assert len(seen) == 6
 
 
 def test_observation_delay_on_selected_indices_only(envs):
     env = wrap(envs["signal"](n=3, kind="ramp"),
-               {"type": "observation_delay", "steps": 2, "indices": [1]})
+               {"type": "observation_delay", "seconds": 0.04, "indices": [1]})
     x = episode(env, 5)
     np.testing.assert_array_equal(x[:, 0], np.arange(6))
     np.testing.assert_array_equal(x[:, 1], [0, 0, 0, 1, 2, 3])

@@ -31,9 +31,12 @@ def forbid_physics(monkeypatch):
     ({"type": "action_noise", "amplitude": 0.1, "sigma": 2}, r"unknown option 'sigma'"),
     ({"type": "action_noise", "amplitude": -0.1}, r"must be finite and >= 0"),
     ({"type": "action_noise", "kind": "pink", "amplitude": 0.1}, r"kind 'pink' unknown"),
-    ({"type": "deadzone", "distribution": [-0.1, 0.1]}, r"width could reach \[-0.1, 0.1\]"),
+    ({"type": "deadzone", "distribution": [-0.1, 0.1]}, r"could reach \[-0.1, 0.1\], below 0"),
     ({"type": "saturation", "distribution": [0.5, 1.5]}, r"fraction could reach.*\[0, 1.0\]"),
-    ({"type": "action_delay", "steps": 2, "seconds": 0.1}, "exactly one of steps or seconds"),
+    ({"type": "action_delay", "steps": 2, "seconds": 0.1}, r"give seconds \(e.g."),
+    ({"type": "action_delay", "seconds": 0.01, "resolution": "step"},
+     r"option 'resolution' was removed .*give seconds"),
+    ({"type": "action_delay", "seconds": 0.01, "fill": 1.0}, r"option 'fill' was removed"),
     ({"type": "action_delay", "steps": [3, 1]}, r"0 <= low <= high"),
     ({"type": "action_delay", "steps": 1.5}, r"integers"),
     ({"type": "observation_noise", "amplitude": 0.1, "channel": "qdd"}, r"channel 'qdd'"),
@@ -71,7 +74,11 @@ def test_bad_entries_fail_at_build_time_naming_the_entry(entry, message, forbid_
     (PendulumSwingup, {"type": "action_noise", "amplitude": 0.1, "indices": [1]},
      r"indices \[1\] out of range for 1 actuator"),
     (FurutaSwingup, {"type": "action_delay", "seconds": [0.0, 0.2]},
-     r"delay.action would reach 0.2 s, above its bound 0.05 s"),
+     r"delay.action could reach \[0, 0.2\] s, outside its bounds \[0, 0.05\] s"),
+    (FurutaSwingup, {"type": "deadzone", "distribution": [0.0, 2.0]},
+     r"motor.arm.deadzone could reach \[0, 2\] V, outside its bounds \[0, 1\]"),
+    (FurutaSwingup, {"type": "observation_noise", "amplitude": 0.1, "indices": [0, 0]},
+     r"indices select element 0 twice"),
     (CartpoleBalance, {"type": "push", "link": "wheel"}, "no link named 'wheel'"),
 ])
 def test_bad_entries_fail_when_bound_before_any_step(task, entry, message, forbid_physics):
@@ -122,7 +129,20 @@ def test_nothing_compounds_across_resets():
 
 
 @pytest.mark.parametrize("kind", ["observation_delay", "action_delay"])
-def test_a_replayed_delay_longer_than_the_config_allows_is_refused(envs, kind):
-    env = RandomizedEnv(envs["echo"](n=2), build_randomizers([{"type": kind, "steps": [0, 2]}]))
-    with pytest.raises(RandomizationError, match=r"5 steps is outside this config's range"):
+def test_a_replayed_record_of_the_old_form_or_a_negative_delay_is_refused(envs, kind):
+    env = RandomizedEnv(envs["echo"](n=2), build_randomizers([{"type": kind,
+                                                                "seconds": [0, 0.04]}]))
+    with pytest.raises(RandomizationError, match=r"the record names \['steps'\], this config "
+                                                 r"samples \['delay\.\w+'\]"):
         env.reset(options={"randomization": {kind: {"steps": 5}}})
+    name = "delay.action" if kind == "action_delay" else "delay.observation"
+    with pytest.raises(RandomizationError, match=r"= -0.1 is not a delay"):
+        env.reset(options={"randomization": {kind: {"values": {name: -0.1}}}})
+
+
+def test_the_deprecated_steps_option_loads_as_seconds_with_a_warning(envs):
+    with pytest.warns(DeprecationWarning, match=r"'steps' is deprecated: give 'seconds"):
+        rs = build_randomizers([{"type": "action_delay", "steps": 2}])
+    env = RandomizedEnv(envs["echo"](n=1), rs)  # 50 Hz: 2 steps = 0.04 s
+    _, info = env.reset(seed=0)
+    assert info["randomization"]["action_delay"] == {"values": {"delay.action": 0.04}}

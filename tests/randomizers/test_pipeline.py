@@ -1,6 +1,7 @@
-"""The fast path (fused per-episode functions on Python floats) gives the generic path's bits.
+"""Per-step transforms on Python floats (randomizers.pipeline): in the robot's step or around it.
 
-Every comparison is of raw bytes, so even the sign of a zero must agree.
+The same transforms run inside a SimRobot's step (``fast=True``) or in a proxy
+around it (``fast=False``); every comparison of the two is of raw bytes.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ import numpy as np
 import pytest
 
 from randomizers.base import Layout, RandomizationContext, Randomizer
-from randomizers.fastpath import BLOCK_ROWS, EXACT, Fused, StepDraws, fuse, rint
+from randomizers.pipeline import BLOCK_ROWS, Pipeline, StepDraws
 from randomizers.registry import build_randomizers, load_randomization
 from randomizers.robot_proxy import RandomizedRobot
 from randomizers.sensing import Quantization
 from randomizers.wrapper import RandomizedEnv
+from s2r.effects import quantize
 from s2r.sim import SimRobot
 from s2r.tasks import CartpoleSwingup, FurutaSwingup
 
@@ -43,13 +45,14 @@ def same_bits(task, entries, seed=3, **kw):
     return runs[0] == runs[1]
 
 
-ACT = [{"type": "action_delay", "name": "queue", "steps": [0, 2]},
+ACT = [{"type": "action_delay", "name": "queue", "seconds": [0.0, 0.02], "indices": [0]},
        {"type": "action_noise", "amplitude": 0.3},
        {"type": "action_noise", "name": "gain_noise", "amplitude": 0.05, "kind": "uniform",
         "multiplicative": True},
        {"type": "backlash", "distribution": [0.0, 0.4]},
        {"type": "deadzone", "distribution": [0.0, 0.3]},
-       {"type": "saturation", "distribution": [0.6, 1.0]}]
+       {"type": "saturation", "distribution": [0.6, 1.0]},
+       {"type": "rate_limit", "distribution": [50.0, 400.0]}]
 SENSE = [{"type": "observation_noise", "amplitude": [0.01, 0.02], "channel": "q"},
          {"type": "observation_noise", "name": "uniform_noise", "kind": "uniform",
           "amplitude": 0.05, "channel": "all"},
@@ -60,7 +63,8 @@ SENSE = [{"type": "observation_noise", "amplitude": [0.01, 0.02], "channel": "q"
          {"type": "observation_dropout", "probability": 0.2},
          {"type": "observation_dropout", "name": "packets", "probability": 0.1,
           "together": True, "channel": "qd"},
-         {"type": "observation_delay", "steps": [0, 2], "channel": "all", "indices": [4, 1]}]
+         {"type": "observation_delay", "seconds": [0.0, 0.02], "channel": "all",
+          "indices": [4, 1]}]
 
 
 BOUNDED = [e for e in ACT if e["type"] != "action_noise"]  # the robot need not clip again
@@ -68,7 +72,7 @@ BOUNDED = [e for e in ACT if e["type"] != "action_noise"]  # the robot need not 
 
 @pytest.mark.parametrize("entries", [ACT, BOUNDED, SENSE, ACT + SENSE],
                          ids=["actuation", "bounded", "sensing", "both"])
-def test_fast_and_generic_paths_give_the_same_bits(entries):
+def test_in_robot_and_proxy_paths_give_the_same_bits(entries):
     assert same_bits(FurutaSwingup, entries)
 
 
@@ -91,14 +95,14 @@ def test_shipped_configs_give_the_same_bits(name):
     assert runs[0] == runs[1]
 
 
-def test_interval_firings_curricula_and_duplicate_indices_give_the_same_bits():
+def test_interval_firings_and_curricula_give_the_same_bits():
     entries = [{"type": "observation_bias", "distribution": [-0.1, 0.1], "channel": "q",
                 "mode": "interval", "interval": {"steps": 7}},
-               {"type": "observation_delay", "name": "late", "steps": [0, 3], "mode": "interval",
-                "interval": {"seconds": [0.05, 0.2]}},  # generic fallback (k may change)
+               {"type": "observation_delay", "name": "late", "seconds": [0.0, 0.03],
+                "indices": [0, 2], "mode": "interval", "interval": {"seconds": [0.05, 0.2]}},
                {"type": "backlash", "distribution": [0.0, 0.5], "mode": "interval",
                 "interval": {"steps": 11}},
-               {"type": "observation_noise", "amplitude": 0.1, "indices": [1, 1]},  # generic
+               {"type": "observation_noise", "amplitude": 0.1, "indices": [1, 3]},
                {"type": "deadzone", "distribution": [0.1, 0.2], "mode": "startup"}]
     runs = []
     for fast in (True, False):
@@ -110,7 +114,7 @@ def test_interval_firings_curricula_and_duplicate_indices_give_the_same_bits():
 
 
 class Halver(Randomizer):
-    """A randomizer with no fast path: the generic hook runs inside the fused function."""
+    """A randomizer with NumPy hooks only (a third party's): called on arrays in the chain."""
 
     transforms_observation = True
     transforms_action = True
@@ -122,7 +126,7 @@ class Halver(Randomizer):
         return action * 0.5
 
 
-def test_a_randomizer_without_a_fast_path_runs_in_place_in_the_chain():
+def test_a_randomizer_with_numpy_hooks_runs_in_place_in_the_chain():
     entries = [{"type": "observation_bias", "distribution": [-0.1, 0.1]},
                {"type": "action_noise", "amplitude": 0.2}]
     runs = []
@@ -136,7 +140,7 @@ def test_a_randomizer_without_a_fast_path_runs_in_place_in_the_chain():
 
 
 class PlainRobot:
-    """A robot without ``set_filters``: the proxy runs the fused functions itself."""
+    """A robot without ``set_filters``: the proxy runs the pipelines itself."""
 
     def __init__(self) -> None:
         self.sim = SimRobot("furuta")
@@ -155,7 +159,7 @@ class PlainRobot:
         self.sim.close()
 
 
-def test_the_proxy_runs_fused_functions_on_robots_without_filters():
+def test_the_proxy_runs_the_pipelines_on_robots_without_filters():
     runs = []
     for fast in (True, False):
         env = RandomizedEnv(FurutaSwingup(PlainRobot()), build_randomizers(ACT + SENSE), seed=4,
@@ -202,39 +206,57 @@ def test_simrobot_filters_see_floats_keep_the_state_and_clip_the_result():
     sim.close()
 
 
-def test_fused_functions_never_change_their_inputs_and_pass_unused_channels_through():
-    fn = fuse([Fused(["x1 = x1 * $k"], {"k": 2.0}, uses=[1])], [2, 1, 0])
-    q, qd, s = [1.0, 2.0], [3.0], []
-    out = fn(q, qd, s)
-    assert out == ((1.0, 4.0), qd, s) and out[1] is qd and q == [1.0, 2.0]
+def test_pipelines_never_change_their_inputs_and_skip_inactive_transforms():
+    ctx = RandomizationContext(None, None, None, 0.01, Layout(slice(0, 2), slice(2, 3),
+                                                             slice(3, 3), 3), 1)
+    rs = build_randomizers([{"type": "observation_bias", "distribution": 0.5, "indices": [1]},
+                            {"type": "quantization", "resolution": 0.25}])
+    for r in rs:
+        r.bind(ctx)
+        r.apply(ctx, r.sample(ctx, np.random.default_rng(0)))
+    pipe = Pipeline(rs, "observation", ctx, np.random.default_rng(0))
+    q, qd, s = [1.1, 2.0], [3.3], []
+    assert pipe.measurement((2, 1))(q, qd, s) == ([1.0, 2.5], [3.25], [])
+    assert q == [1.1, 2.0] and qd == [3.3]
+    rs[0].apply(ctx, {"bias": [0.0]})
+    assert len(Pipeline(rs, "observation", ctx, np.random.default_rng(0)).hooks) == 2
+    delay = build_randomizers([{"type": "observation_delay", "seconds": 0.0}])[0]
+    delay.bind(ctx)
+    delay.apply(ctx, {"values": {"delay.observation": 0.0}})
+    assert Pipeline([delay], "observation", ctx, np.random.default_rng(0)).empty
 
 
-def test_rint_is_numpy_rint_bit_for_bit():
-    rng = np.random.default_rng(0)
-    values = np.concatenate([rng.normal(0, 3, 20000), rng.normal(0, 1e16, 2000),
-                             np.arange(-40, 41) / 2, [0.0, -0.0, -0.4, 0.4, EXACT - 0.5,
-                                                      -EXACT + 0.5, 2 * EXACT + 1.0,
-                                                      np.inf, -np.inf, np.nan]])
-    ours = np.array([rint(float(v)) for v in values])
-    assert ours.tobytes() == np.rint(values).tobytes()
-
-
-def test_quantization_fused_equals_generic_around_every_rounding_edge():
-    q = Quantization(resolution=0.003, channel="all")
-    ctx = RandomizationContext(None, None, None, 0.01, Layout(size=1), 1)  # type: ignore[arg-type]
-    q.bind(ctx)
-    fn = fuse([q.fuse_observation(ctx, np.random.default_rng(), ["x0"])], [1], single=True)
+def test_quantization_is_the_effects_quantize_around_every_rounding_edge(envs):
+    env = RandomizedEnv(envs["echo"](n=1), [Quantization(resolution=0.003)])
+    env.reset(seed=0)
     values = np.concatenate([np.arange(-400, 401) * 0.0015, np.nextafter(0.0015, [0, 1]),
-                             [0.0, -0.0, -1e-300, 1e30, -1e30, np.inf, -np.inf, np.nan]])
-    fused = np.array([fn([float(v)])[0] for v in values])
-    generic = np.array([q.observation(np.array([v]), ctx, None)[0] for v in values])
-    assert fused.tobytes() == generic.tobytes()
+                             [0.0, -1e-300, 1e30, -1e30]])
+    out = [env.step(np.array([v]))[0][0] for v in values]
+    assert out == [quantize(float(v), 0.003) for v in values]
 
 
 def test_step_draws_restart_with_each_new_generator_and_agree_as_lists():
     draws = StepDraws(3, "uniform", [1.0, 2.0, 3.0])
     a, b = np.random.default_rng(5), np.random.default_rng(5)
-    rows = [draws.row(a).copy() for _ in range(BLOCK_ROWS + 5)]  # across a refill
-    lists = [draws.row_list(b) for _ in range(BLOCK_ROWS + 5)]  # a new generator: restart
-    assert np.array_equal(np.array(rows), np.array(lists))
+    rows = [draws.row(a) for _ in range(BLOCK_ROWS + 5)]  # across a refill
+    again = [draws.row(b) for _ in range(BLOCK_ROWS + 5)]  # a new generator: restart
+    assert rows == again and all(isinstance(x, float) for x in rows[0])
     assert np.all(np.abs(np.array(rows)) <= [1.0, 2.0, 3.0])
+    block = np.random.default_rng(5).random((draws.rows, 3)) * 2.0 - 1.0
+    assert rows[:draws.rows] == (block * [1.0, 2.0, 3.0]).tolist()
+
+
+def test_a_measurement_pipeline_touching_q_only_passes_the_other_channels_through():
+    ctx = RandomizationContext(None, None, None, 0.01, Layout(slice(0, 2), slice(2, 4),
+                                                             slice(4, 5), 5), 1)
+    for channel, top in (("q", True), ("qd", False)):
+        bias = build_randomizers([{"type": "observation_bias", "distribution": 1.0,
+                                   "channel": channel}])[0]
+        bias.bind(ctx)
+        bias.apply(ctx, {"bias": [1.0, 1.0]})
+        q, qd, s = [0.0, 0.0], [0.0, 0.0], [0.0]
+        out = Pipeline([bias], "observation", ctx, np.random.default_rng(0)).measurement(
+            (2, 2))(q, qd, s)
+        assert list(map(list, out)) == ([[1.0, 1.0], [0.0, 0.0], [0.0]] if top else
+                                        [[0.0, 0.0], [1.0, 1.0], [0.0]])
+        assert (out[1] is qd) is top and q == [0.0, 0.0] and qd == [0.0, 0.0]
