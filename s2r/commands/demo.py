@@ -109,8 +109,8 @@ def _gap(console: Any, log_path: Path, robot_name: str, truth: dict[str, float])
     before, after = float(np.nanmean(gaps[0])), float(np.nanmean(gaps[1]))
     console.print(f"   mean gap {before:.2f} % with the nominal model, {after:.2f} % with the "
                   f"true parameters ({before / max(after, 1e-9):.0f} times smaller).")
-    console.print("   The remainder comes from effects of the emulated bench that are not "
-                  "parameters of the model: encoder quantization, position noise and "
-                  "actuation-latency jitter. Estimating the true parameters from a recording "
-                  "like this one is system identification; here the emulator's hidden truth "
-                  "stands in for that estimate.")
+    console.print("   The remainder is what the emulated bench draws at random on every run "
+                  "(position noise and the jitter of its actuation delay), which no parameter "
+                  "value reproduces. Estimating the true parameters from a recording like "
+                  "this one is system identification (`s2r sysid`); here the emulator's "
+                  "hidden truth stands in for that estimate.")
