@@ -182,3 +182,30 @@ def test_rollout_and_deploy_take_an_artifact_directory(tmp_path, capsys):
                  "episodes=1"]) == 2
     err = capsys.readouterr().err
     assert "policy does not fit" in err and "furuta" in err and err.count("\n") == 1
+
+
+def test_deploy_runs_an_artifact_on_the_emulated_robot(tmp_path, capsys):
+    """`s2r deploy policy=DIR` over the serial protocol, the artifact as it is; one for
+    another task is refused before the port is opened."""
+    from hardware.emulator import Emulator, EmulatorConfig
+    from s2r.cli import main
+    from s2r.logs import read_log
+    from s2r.tasks import FurutaSwingup
+
+    env = FurutaSwingup(max_steps=10)
+    rng = np.random.default_rng(3)
+    save_artifact(tmp_path / "p", [Layer(rng.normal(size=(4, 6)), np.zeros(4), "tanh"),
+                                   Layer(0.1 * rng.normal(size=(1, 4)), np.zeros(1))], task=env)
+    env.close()
+    out = tmp_path / "deploy.s2r.csv"
+    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep")) as emu:
+        assert main(["deploy", f"port={emu.port}", f"policy={tmp_path / 'p'}",
+                     "task=furuta_swingup", "max_steps=10", "paced=false", f"out={out}"]) == 0
+        assert emu.stats["commands_applied"] >= 10
+    log = read_log(out)
+    assert log.meta.policy == str(tmp_path / "p") and len(log.episodes[0]) == 10
+    capsys.readouterr()
+    assert main(["deploy", "port=/dev/null", f"policy={tmp_path / 'p'}",
+                 "task=pendulum_swingup", f"out={tmp_path / 'x.s2r.csv'}"]) == 2
+    assert "policy does not fit" in capsys.readouterr().err
+    assert not (tmp_path / "x.s2r.csv").exists()
