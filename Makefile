@@ -52,6 +52,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/randomization_overhead.py
 	$(PY) benchmarks/serial_loop.py
 	$(PY) benchmarks/visual_render.py
+	$(PY) benchmarks/effects_overhead.py
+	$(PY) benchmarks/policy_inference.py
+	$(PY) benchmarks/policy_call.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
