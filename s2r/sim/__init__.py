@@ -14,6 +14,8 @@ Modules, one concept each:
 - :mod:`s2r.sim.stepping`: one control period as physics sub-steps, through the
   timing and sensing effects of :mod:`s2r.effects`.
 - :mod:`s2r.sim.state`: :class:`SimState` snapshots and states built from logs.
+- :mod:`s2r.sim.snapshots`: get_state/set_state and pickling (rebuilt in a new client).
+- :mod:`s2r.sim.damping`: whether joint damping allows PyBullet's one-call sub-steps.
 - :mod:`s2r.sim.sim_robot`: :class:`SimRobot`, a thin composition of the above.
 - :mod:`s2r.sim.param_table` and :mod:`s2r.sim.relevance`: default bounds, and
   which inertial parameters cannot change the motion.
