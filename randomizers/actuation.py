@@ -35,7 +35,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.effect_names import check_reach, effect_names, record_values
+from randomizers.effect_names import check_reach, effect_names, record_values, sample_values
 from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import (
@@ -155,10 +155,7 @@ class Deadzone(ActionRandomizer):
         self.widths = [0.0] * self.size
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
-        draws = [d.sample(rng)] * self.size if self.shared else \
-            [d.sample(rng) for _ in range(self.size)]
-        return {"values": dict(zip(self.names, draws))}
+        return sample_values(self.names, self.distribution, self.scale, self.shared, rng)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         values = record_values(self.name, record, self.names, "distribution")
@@ -225,10 +222,7 @@ class RateLimit(ActionRandomizer):
         self._limiter = RateLimiter([0.0] * self.size)
 
     def sample(self, ctx: RandomizationContext, rng: np.random.Generator) -> dict[str, Any]:
-        d = self.distribution if self.scale == 1.0 else self.distribution.widened(self.scale)
-        draws = [d.sample(rng)] * self.size if self.shared else \
-            [d.sample(rng) for _ in range(self.size)]
-        return {"values": dict(zip(self.names, draws))}
+        return sample_values(self.names, self.distribution, self.scale, self.shared, rng)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
         values = record_values(self.name, record, self.names, "distribution")

@@ -101,3 +101,12 @@ def record_values(who: str, record: Mapping[str, Any], names: Sequence[str],
                                  f"{list(names)} (records are {{values: {{name: value}}}}; "
                                  f"option {option})")
     return {n: float(values[n]) for n in names}
+
+
+def sample_values(names: Sequence[str], distribution: Distribution, scale: float, shared: bool,
+                  rng: Any) -> dict[str, Any]:
+    """A record ``{"values": {name: draw}}``: one draw per name, or one for all if ``shared``,
+    from ``distribution`` widened by ``scale`` (a curriculum's width)."""
+    d = distribution if scale == 1.0 else distribution.widened(scale)
+    draws = [d.sample(rng)] * len(names) if shared else [d.sample(rng) for _ in names]
+    return {"values": dict(zip(names, draws))}
