@@ -35,7 +35,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.effect_names import check_reach, effect_names, record_values, sample_values
+from randomizers.effect_names import apply_values, check_reach, effect_names, sample_values
 from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import (
@@ -158,9 +158,7 @@ class Deadzone(ActionRandomizer):
         return sample_values(self.names, self.distribution, self.scale, self.shared, rng)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        values = record_values(self.name, record, self.names, "distribution")
-        if self.on_robot:
-            ctx.require_target(self.name).set_params(values)
+        values = apply_values(ctx, self.name, record, self.names, "distribution", self.on_robot)
         self.widths = [values[n] for n in self.names]
         self._pairs = list(zip(self.pos, self.widths))
 
@@ -225,9 +223,7 @@ class RateLimit(ActionRandomizer):
         return sample_values(self.names, self.distribution, self.scale, self.shared, rng)
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        values = record_values(self.name, record, self.names, "distribution")
-        if self.on_robot:
-            ctx.require_target(self.name).set_params(values)
+        values = apply_values(ctx, self.name, record, self.names, "distribution", self.on_robot)
         self._limiter.rates[:] = [values[n] for n in self.names]
 
     def active(self, ctx: RandomizationContext) -> bool:

@@ -110,3 +110,13 @@ def sample_values(names: Sequence[str], distribution: Distribution, scale: float
     d = distribution if scale == 1.0 else distribution.widened(scale)
     draws = [d.sample(rng)] * len(names) if shared else [d.sample(rng) for _ in names]
     return {"values": dict(zip(names, draws))}
+
+
+def apply_values(ctx: RandomizationContext, who: str, record: Mapping[str, Any],
+                 names: Sequence[str], option: str, on_robot: bool) -> dict[str, float]:
+    """The record's values (:func:`record_values`), set as parameters of the target when it
+    has the names (``on_robot``); returned for a randomizer that applies them itself."""
+    values = record_values(who, record, names, option)
+    if on_robot:
+        ctx.require_target(who).set_params(values)
+    return values

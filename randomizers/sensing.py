@@ -28,7 +28,7 @@ import numpy as np
 
 from randomizers.base import RandomizationContext, RandomizationError
 from randomizers.distributions import make_distribution
-from randomizers.effect_names import NOISE_NAMES, record_values, sensor_names
+from randomizers.effect_names import NOISE_NAMES, apply_values, sensor_names
 from randomizers.pipeline import StepDraws
 from randomizers.registry import register
 from randomizers.transforms import CHANNELS, SensorRandomizer, column, per_element
@@ -99,9 +99,7 @@ class ObservationNoise(SensorRandomizer):
         return {"values": {n: a * self.scale for n, a in zip(self.names, self.amplitude)}}
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        values = record_values(self.name, record, self.names, "amplitude")
-        if self.on_robot:
-            ctx.require_target(self.name).set_params(values)
+        values = apply_values(ctx, self.name, record, self.names, "amplitude", self.on_robot)
         self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
 
     def active(self, ctx: RandomizationContext) -> bool:
@@ -281,9 +279,7 @@ class Quantization(SensorRandomizer):
         return {"values": dict(zip(self.names, self.resolution))}
 
     def apply(self, ctx: RandomizationContext, record: Mapping[str, Any]) -> None:
-        values = record_values(self.name, record, self.names, "resolution")
-        if self.on_robot:
-            ctx.require_target(self.name).set_params(values)
+        values = apply_values(ctx, self.name, record, self.names, "resolution", self.on_robot)
         self._pairs = [(i, values[n]) for i, n in zip(self.pos, self.names)]
 
     def active(self, ctx: RandomizationContext) -> bool:
