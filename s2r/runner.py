@@ -163,6 +163,28 @@ class RunResult:
     ret: float = 0.0
     timing: dict[str, float] = field(default_factory=dict)
     seed: int | None = None
+    #: The task's success verdict at the episode's end (None: the task has no criterion).
+    success: bool | None = None
+
+
+def success_rate(results: Sequence[RunResult]) -> float | None:
+    """The fraction of episodes that met the task's success criterion (None: no criterion)."""
+    verdicts = [r.success for r in results if r.success is not None]
+    return sum(verdicts) / len(verdicts) if verdicts else None
+
+
+def episodes_line(results: Sequence[RunResult]) -> str:
+    """``mean return R over N episodes[, success S/N]``: the one summary line of a run."""
+    mean = sum(r.ret for r in results) / len(results)
+    line = f"mean return {mean:.3f} over {len(results)} episodes"
+    wins = [r.success for r in results if r.success is not None]
+    return line + (f", success {sum(wins)}/{len(wins)}" if wins else "")
+
+
+def episode_line(r: RunResult) -> str:
+    """One episode: return, steps, end reason and (when the task has one) the verdict."""
+    verdict = "" if r.success is None else ("  success" if r.success else "  no success")
+    return f"episode {r.index}: return {r.ret:9.3f}  steps {r.steps:4d}  ({r.reason}){verdict}"
 
 
 class StopSignal(KeyboardInterrupt):
@@ -432,8 +454,10 @@ def run_task(env: Any, policy: Callable[[np.ndarray], np.ndarray], *, episodes: 
                       f"safety_stop: {info['safety_stop']}" if "safety_stop" in info
                       else "terminated")
             timing = ep.timing()
-            reason = _end(writer, reason, timing, max_overrun_fraction, ret=ret)
-            results.append(RunResult(i, steps, reason, ret, timing, ep_seed))
+            success = bool(info["success"]) if "success" in info else None
+            verdict = {} if success is None else {"success": success}
+            reason = _end(writer, reason, timing, max_overrun_fraction, ret=ret, **verdict)
+            results.append(RunResult(i, steps, reason, ret, timing, ep_seed, success))
             if on_episode is not None:
                 on_episode(results[-1])
     return results

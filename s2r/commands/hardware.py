@@ -165,16 +165,16 @@ def record(args: argparse.Namespace) -> int:
          _overrides, settings=DeployConfig, defaults="configs/hardware/serial.yaml")
 def deploy(args: argparse.Namespace) -> int:
     from hardware.session import deploy as deploy_session
-    from s2r.runner import RunResult, timing_line
+    from s2r.runner import RunResult, episode_line, episodes_line, timing_line
 
     cfg: DeployConfig = load_config(DeployConfig, "deploy", args)
 
     def show(r: RunResult) -> None:
-        print(f"episode {r.index}: return {r.ret:9.3f}  steps {r.steps:4d}  ({r.reason})")
+        print(episode_line(r))
         print("  timing: " + timing_line(r.timing, _paced_rate(r.timing)))
 
     session = deploy_session(cfg, say=print, on_episode=show)
     _report(session, cfg)
-    print(f"mean return {session.mean_return:.3f} over {len(session.episodes)} episodes")
+    print(episodes_line(session.episodes))
     print(f"log written to {cfg.out}")
     return 0

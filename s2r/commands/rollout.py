@@ -55,6 +55,7 @@ def rollout(args: argparse.Namespace) -> int:
 
     from s2r.errors import ConfigError
     from s2r.rollout import rollout as run_rollout
+    from s2r.runner import episode_line, episodes_line
 
     cfg = load_rollout_config(args)
     if cfg.episodes <= 0:
@@ -68,8 +69,8 @@ def rollout(args: argparse.Namespace) -> int:
                              out=cfg.out, max_steps=cfg.max_steps,
                              on_step=lambda i, r: progress.advance(bar))
     for r in result.episodes:
-        console.print(f"episode {r.index}: return {r.ret:9.3f}  steps {r.steps:4d}  "
-                      f"({r.reason})")
+        console.print(episode_line(r), highlight=False)
+    console.print(episodes_line(result.episodes), highlight=False)
     if cfg.out:
         console.print(f"log written to {cfg.out}")
     return 0

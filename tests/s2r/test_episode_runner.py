@@ -20,9 +20,11 @@ from s2r.runner import (
     EXTRA_COLUMNS,
     TASK_COLUMNS,
     StopSignal,
+    episodes_line,
     run_signal,
     run_task,
     stop_on_signals,
+    success_rate,
     timing_warning,
 )
 from s2r.sim import SimRobot
@@ -100,6 +102,23 @@ def test_sim_rollout_logs_the_columns_of_a_deployment(tmp_path):
         assert ep.end["ret"] == pytest.approx(ep.frame["reward"].sum()) == pytest.approx(r.ret)
         assert ep.end["timing"]["ticks"] == len(ep) and ep.end["timing"]["overruns"] == 0
         assert np.abs(np.diff(ep.u[:, 0])).max() <= 2.0 + 1e-9
+
+
+def test_every_episode_carries_the_task_success_verdict_in_its_result_and_log(tmp_path):
+    env = PendulumSwingup(max_steps=20)
+    verdicts = []
+    for seed in (0, 1):
+        env.reset(seed=seed)
+        for _ in range(20):
+            *_, terminated, truncated, info = env.step(np.zeros(1))
+        verdicts.append(bool(info["success"]))
+    env.close()
+    out = tmp_path / "sim.s2r.csv"
+    result = rollout("pendulum_swingup", "scripted:zero", episodes=2, max_steps=20, out=out)
+    assert [r.success for r in result.episodes] == verdicts
+    assert [ep.end["success"] for ep in read_log(out).episodes] == verdicts
+    assert success_rate(result.episodes) == sum(verdicts) / 2
+    assert episodes_line(result.episodes).endswith(f"success {sum(verdicts)}/2")
 
 
 class SlowRobot:
