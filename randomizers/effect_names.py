@@ -120,3 +120,16 @@ def apply_values(ctx: RandomizationContext, who: str, record: Mapping[str, Any],
     if on_robot:
         ctx.require_target(who).set_params(values)
     return values
+
+
+def refuse_shared_names(randomizers: Sequence[Any]) -> None:
+    """Two randomizers that sample the same parameter name would silently override one
+    another (the later one wins): refused, naming both and the parameter."""
+    owner: dict[str, Any] = {}
+    for r in randomizers:
+        for name in getattr(r, "names", None) or ():
+            first = owner.setdefault(name, r)
+            if first is not r:
+                raise RandomizationError(
+                    f"{r.name}: samples {name}, which {first.name} samples too (the later would "
+                    "override the earlier; keep one)", where=r.where or first.where)

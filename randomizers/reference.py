@@ -38,6 +38,9 @@ across resets, and every entry is validated before any simulation runs.
 Distributions are written `[low, high]` (uniform), a number (constant),
 `{uniform: [lo, hi]}`, `{log_uniform: [lo, hi]}`, `{normal: [mean, std]}`,
 `{truncated_normal: [mean, std, lo, hi]}` or `{choice: [v1, v2, ...]}`.
+Each parameter name is sampled by at most one randomizer of a config: two entries that
+would set the same name (say `mass` and `parameters` on `link.pendulum.mass`) are refused,
+since the later would silently override the earlier.
 """
 
 

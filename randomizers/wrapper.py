@@ -46,6 +46,7 @@ import gymnasium as gym
 import numpy as np
 
 from randomizers.base import Layout, RandomizationContext, RandomizationError, Randomizer
+from randomizers.effect_names import refuse_shared_names
 from randomizers.pipeline import Pipeline
 from randomizers.registry import value_error_message
 from randomizers.robot_proxy import RandomizedRobot
@@ -115,6 +116,7 @@ class RandomizedEnv(gym.Wrapper[Any, Any, Any, Any]):
                     raise
                 raise RandomizationError(value_error_message(r.type, r.entry, err),
                                          where=r.where) from None
+        refuse_shared_names(self.randomizers)
         self._reseed(seed)
         self._step_rng = np.random.default_rng(0)
         self._countdown: dict[int, int] = {}

@@ -146,3 +146,22 @@ def test_the_deprecated_steps_option_loads_as_seconds_with_a_warning(envs):
     env = RandomizedEnv(envs["echo"](n=1), rs)  # 50 Hz: 2 steps = 0.04 s
     _, info = env.reset(seed=0)
     assert info["randomization"]["action_delay"] == {"values": {"delay.action": 0.04}}
+
+
+@pytest.mark.parametrize("entries, name", [
+    ([{"type": "mass", "distribution": [0.9, 1.1]},
+      {"type": "parameters", "params": ["link.pendulum.mass"], "distribution": [0.8, 1.2]}],
+     "link.pendulum.mass"),
+    ([{"type": "deadzone", "distribution": [0.0, 0.3]},
+      {"type": "deadzone", "name": "deadzone2", "distribution": [0.1, 0.2]}],
+     "motor.arm.deadzone"),
+])
+def test_two_randomizers_sampling_one_name_are_refused_naming_both(entries, name,
+                                                                   forbid_physics):
+    env = FurutaSwingup()
+    forbid_physics()
+    with pytest.raises(RandomizationError, match=rf"samples {name}, which .* samples too") as e:
+        RandomizedEnv(env, build_randomizers(entries))
+    names = [entry.get("name", entry["type"]) for entry in entries]
+    assert names[0] in str(e.value) and names[1] in str(e.value)
+    env.close()
