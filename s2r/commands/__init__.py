@@ -4,6 +4,7 @@ from s2r.commands import (  # noqa: F401
     core,
     demo,
     emulate,
+    evaluate,
     hardware,
     import_cmd,
     rollout,
