@@ -7,6 +7,7 @@ from s2r.commands import (  # noqa: F401
     evaluate,
     hardware,
     import_cmd,
+    report,
     rollout,
     sysid,
     train,

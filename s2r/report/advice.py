@@ -87,9 +87,10 @@ def advise(metrics: dict[str, Any], names: list[str], actuated: list[str],
     if mean_seg:
         worst = max(mean_seg, key=lambda c: mean_seg[c])
         seconds = policies[0]["replay"]["segment_s"]
-        lines.insert(0, f"Sim and real differ most in {worst}: replaying the real commands "
-                        f"over {seconds:g} s segments misses it by {_pct(mean_seg[worst])} of "
-                        "its range (NRMSE).")
+        lead = "Sim and real differ most in" if mean_seg[worst] > threshold else \
+            "Sim and real agree; the largest replay error is in"
+        lines.insert(0, f"{lead} {worst}: replaying the real commands over {seconds:g} s "
+                        f"segments misses it by {_pct(mean_seg[worst])} of its range (NRMSE).")
         for ch in sorted(mean_seg, key=lambda c: -mean_seg[c]):
             if mean_seg[ch] <= threshold:
                 break

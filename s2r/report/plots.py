@@ -32,12 +32,12 @@ def trajectories(pair: Pair) -> Any:
     for ax, j in zip(axes[:, 0], joints):
         for side, color in ((pair.sim, SIM), (pair.real, REAL)):
             for k, ep in enumerate(side.episodes):
-                ax.plot(ep.t, ep.frame[f"q.{j}"], color=color, lw=1.2, alpha=0.8,
+                ax.plot(ep.t - ep.t[0], ep.frame[f"q.{j}"], color=color, lw=1.2, alpha=0.8,
                         label=f"{side.role}" if k == 0 else None)
         ax.set_ylabel(f"q.{j} [{units.get(f'q.{j}', '-')}]")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right")
-    axes[-1, 0].set_xlabel("t [s]")
+    axes[-1, 0].set_xlabel("time since the episode's start [s]")
     fig.suptitle(f"{pair.name}: joint positions, sim (blue) and real (red)")
     return fig
 

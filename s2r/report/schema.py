@@ -6,11 +6,14 @@
 Traceback (most recent call last):
 ...
 s2r.errors.ReportError: metrics.json: invalid at <root>: 'version' is a required property
+>>> _non_finite({"a": [1.0, float("nan")]})
+'a/1'
 """
 
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,20 @@ def validate(metrics: dict[str, Any]) -> None:
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "<root>"
         raise ReportError(f"invalid at {where}: {error.message}", where="metrics.json")
-    try:
-        json.dumps(metrics, allow_nan=False)
-    except ValueError as err:
-        raise ReportError(f"not valid JSON: {err}", where="metrics.json") from None
+    bad = _non_finite(metrics)
+    if bad is not None:
+        raise ReportError(f"invalid at {bad}: not a finite number (JSON has no NaN or "
+                          "infinity)", where="metrics.json")
+
+
+def _non_finite(obj: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinity in ``obj``, or None."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return path or "<root>"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) \
+        if isinstance(obj, list) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{path}/{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None

@@ -108,8 +108,10 @@ def dtw(sim: Sequence[np.ndarray], real: Sequence[np.ndarray]) -> float:
     from dtaidistance import dtw as dtaidtw
 
     n = min(len(sim), len(real))
-    return float(np.mean([dtaidtw.distance_fast(np.array(sim[i], dtype=np.double),
-                                                np.array(real[i], dtype=np.double))
+    # distance() with use_c: distance_fast (dtaidistance 2.5.1) returns inf for some
+    # nearly identical series
+    return float(np.mean([dtaidtw.distance(np.array(sim[i], dtype=np.double),
+                                           np.array(real[i], dtype=np.double), use_c=True)
                           for i in range(n)]))
 
 
