@@ -86,7 +86,7 @@ def evaluate(policy: str, task: str, *, params: str | os.PathLike[str] | None = 
         spec = robot.spec
         pol = load_policy(policy, task=tcfg.task, obs_dim=type(env.unwrapped).obs_dim,
                           act_dim=spec.n_actions, rate=spec.control_rate, seed=seed, robot=spec)
-        source = {"params": setup.params_source, "randomization": setup.path}
+        source = {"params_source": setup.params_source, "randomization": setup.path}
         meta = log_meta(spec, "sim", params=robot.get_params(), policy=pol.name, task=task,
                         **{k: v for k, v in source.items() if v is not None})
         out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ def _summary(task: str, policy: str, results: list[RunResult], source: dict[str,
              seed: int, max_steps: int | None) -> dict[str, Any]:
     returns = [r.ret for r in results]
     return {"task": task, "policy": policy, "source": "sim",
-            "params_source": source["params"], "randomization": source["randomization"],
+            "params_source": source["params_source"], "randomization": source["randomization"],
             "seed": seed, "max_steps": max_steps,
             "mean_return": sum(returns) / len(returns),
             "success_rate": success_rate(results),
