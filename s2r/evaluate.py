@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s2r.errors import ConfigError
+from s2r.errors import ConfigError, ParameterError
 from s2r.runner import RunResult, success_rate
 
 LOG_FILE, SUMMARY_FILE = "eval.s2r.csv", "summary.json"
@@ -80,7 +80,12 @@ def evaluate(policy: str, task: str, *, params: str | os.PathLike[str] | None = 
                               where=str(out / name))
     setup = resolve_randomization(randomization, None if params is None else str(params))
     tcfg, _ = load_task_config(task)
-    env: Any = EnvFactory(task, setup, seed=seed, max_steps=max_steps)()
+    try:
+        env: Any = EnvFactory(task, setup, seed=seed, max_steps=max_steps)()
+    except ParameterError as err:  # name the file the bad name or value came from
+        if setup.params_source and err.where in setup.params:
+            err.where = f"{setup.params_source}: {err.where}"
+        raise
     try:
         robot = env.unwrapped.robot
         spec = robot.spec
