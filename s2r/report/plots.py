@@ -8,7 +8,7 @@ import numpy as np
 
 from s2r.report.inputs import Pair
 from s2r.report.replay import Replay
-from s2r.report.timing import periods
+from s2r.report.timing import periods, timing
 
 SIM, REAL = "#1f77b4", "#d62728"
 
@@ -93,10 +93,11 @@ def timing_histogram(pairs: list[Pair]) -> Any | None:
     for k, (name, d) in enumerate(data):
         ax.hist(d, bins=40, alpha=0.6, color=colors(k), label=name)
     rate = pairs[0].real.logs[0].meta.control_rate
-    if rate:
+    paced = any((timing(p.real) or {}).get("paced") for p in pairs)
+    if rate and paced:  # an unpaced run has no period to meet
         ax.axvline(1e3 / rate, color="black", ls="--", lw=1, label="control period")
     ax.set_xlabel("period between two commands [ms]")
     ax.set_ylabel("count")
     ax.legend()
-    ax.set_title("Control timing on the real side")
+    ax.set_title("Control timing on the real side" + ("" if paced else " (unpaced run)"))
     return fig
