@@ -58,8 +58,7 @@ def make_robot(robot: Any, params: dict[str, float] | None) -> Any:
     sim = SimRobot(robot)
     try:
         if params:
-            known = {k: v for k, v in params.items() if k in sim.params}
-            sim.set_params(known)
+            sim.set_params(params)
     except S2RError as err:
         sim.close()
         raise ReportError(f"the sim log's parameter values do not fit robot {robot}: "
