@@ -20,14 +20,17 @@ def make_pairs(root: Path, truth: str, policies: tuple[str, ...]
                ) -> dict[str, tuple[Path, Path]]:
     """``{policy: (sim dir, real dir)}``: eval in sim, deploy on an emulator with ``truth``."""
     out = {}
-    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=0, truth=truth)) as emu:
+    # generous reply timeout and watchdog: a busy machine must not make the link "silent"
+    cfg = EmulatorConfig(robot="furuta", mode="lockstep", seed=0, truth=truth,
+                         watchdog_ms=60000)
+    with Emulator(cfg) as emu:
         for name in policies:
             sim, real = root / name / "sim", root / name / "real"
             real.mkdir(parents=True)
             evaluate(f"scripted:{name}", TASK, episodes=EPISODES, max_steps=STEPS, out=sim)
             deploy(DeployConfig(port=emu.port, paced=False, policy=f"scripted:{name}",
                                 task=TASK, episodes=EPISODES, max_steps=STEPS,
-                                out=str(real / "deploy.s2r.csv")))
+                                reply_timeout=2.0, out=str(real / "deploy.s2r.csv")))
             out[name] = (sim, real)
     return out
 
