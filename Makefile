@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.s2r-installed
 # The CPU build of torch (small); an unpinned torch pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 PIP    := $(PY) -m pip --disable-pip-version-check -q
-# Debian packages some tests need (the firmware build); installed when root.
-APT_PKGS := gcc-avr avr-libc binutils-avr simavr libsimavr-dev libsimavrparts1
+# Debian packages some tests need (the firmware build; chromium renders the gap report's
+# HTML in a test); installed when root.
+APT_PKGS := gcc-avr avr-libc binutils-avr simavr libsimavr-dev libsimavrparts1 chromium
 
 .PHONY: demo test test-fast lint bench install system-deps clean
 
@@ -25,12 +26,12 @@ $(STAMP): pyproject.toml
 
 system-deps:
 	@if ! command -v avr-gcc >/dev/null 2>&1 || ! command -v simavr >/dev/null 2>&1 \
-	    || [ ! -e /usr/include/simavr/sim_avr.h ]; then \
+	    || [ ! -e /usr/include/simavr/sim_avr.h ] || ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing $(APT_PKGS)"; \
 	    apt-get update -qq >/dev/null && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
-	  else echo "note: avr-gcc missing and not root: firmware tests will skip (CI installs it)"; fi; \
+	  else echo "note: avr-gcc or chromium missing and not root: firmware and report-rendering tests will skip (CI installs them)"; fi; \
 	fi
 
 demo: $(STAMP)

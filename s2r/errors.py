@@ -75,3 +75,7 @@ class TimingError(S2RError):
     """A run held its control rate too poorly (more overruns than the allowed fraction)."""
 
     exit_code = 5
+
+
+class ReportError(S2RError):
+    """The logs given to a gap report cannot be compared (none found, other robot or task)."""

@@ -54,7 +54,8 @@ class Block:
 
     @property
     def writes(self) -> set[str]:
-        """Files this block creates: a ``# name.ext`` first line (yaml) or ``out=FILE`` args."""
+        """Files this block creates: a ``# name.ext`` first line (yaml) or ``out=`` args
+        (a file or a directory)."""
         names = set(re.findall(r"\bout=(\S+)", self.code)) if self.lang == "bash" else set()
         first = self.code.splitlines()[0] if self.code else ""
         m = re.match(r"#\s*(\S+\.ya?ml)\b", first)
@@ -168,8 +169,10 @@ def run_bash(block: Block, tmp: Path) -> None:
         except ProcessLookupError:
             pass
     assert proc.returncode == 0, f"README.md:{block.line} failed:\n{out}"
-    for name in block.writes:
-        assert (tmp / name).is_file(), f"README.md:{block.line}: {name} was not written"
+    for name in block.writes:  # a file, or a directory with something in it
+        path = tmp / name
+        written = path.is_file() or (path.is_dir() and any(path.iterdir()))
+        assert written, f"README.md:{block.line}: {name} was not written"
 
 
 def run_toml(block: Block, tmp: Path) -> None:

@@ -87,7 +87,7 @@ def test_wheel_holds_every_module_config_and_data_file(installed):
                 for p in (ROOT / "configs").rglob("*") if p.is_file()}
     for pkg in ("s2r", "randomizers", "hardware"):
         expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / pkg).rglob("*")
-                     if p.is_file() and p.suffix in (".py", ".md", ".png", ".c", ".h")
+                     if p.is_file() and p.suffix in (".py", ".md", ".png", ".c", ".h", ".json")
                      and "__pycache__" not in p.parts}
     assert expected - names == set()
     assert [n for n in names if "firmware/build/" in n or "__pycache__" in n] == []
@@ -104,6 +104,7 @@ def test_installed_wheel_runs_outside_the_checkout(installed, tmp_path):
             "from hardware.emulator import load_emulator_config\n"
             "with SimRobot('furuta') as r: r.act([1.0])\n"
             "load_randomization('furuta_full'); load_emulator_config()\n"
+            "from s2r.report.schema import schema; assert schema()['$defs']\n"
             "print(s2r.__file__); print(c.configs_dir())\n")
     proc = run_installed(target, tmp_path, "-c", code)
     assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,72 @@
+"""The advice rule table, on metrics made to trigger each rule (and not the others)."""
+
+from __future__ import annotations
+
+import copy
+
+from s2r.report.advice import advise
+
+NAMES = ["joint.arm.damping", "joint.arm.coulomb", "motor.arm.resistance", "delay.action",
+         "delay.observation", "joint.pendulum.damping", "link.pendulum.mass",
+         "link.pendulum.com_z", "sensor.arm.velocity_cutoff", "sensor.arm.position_noise",
+         "sensor.pendulum.position_noise", "world.gravity"]
+ACTUATED, LINKS = ["arm"], {"arm": "arm", "pendulum": "pendulum"}
+
+
+def channel(nrmse: float) -> dict:
+    return {"nrmse": nrmse, "fit_percent": 100 * (1 - nrmse), "rows": 10, "diverged_rows": 0}
+
+
+def metrics(seg: dict[str, float], p_value: float = 0.5, timing: dict | None = None) -> dict:
+    side = {"mean": 1.0, "ci": [0.5, 1.5], "values": [0.5, 1.5]}
+    policy = {"name": "p", "return": {"sim": side, "real": side, "gap": {
+        "difference": 0.0, "difference_ci": [-0.5, 0.5], "ratio": 1.0, "ratio_ci": None}},
+        "replay": {"segment_s": 0.2, "segments": {c: channel(v) for c, v in seg.items()}},
+        "distance": {"mmd": {"p_value": p_value}}, "timing": timing}
+    return {"policies": [policy], "ranking": None}
+
+
+def names(suggestions: list[dict]) -> list[str]:
+    return [s["parameter"] for s in suggestions]
+
+
+GOOD = {"q.arm": 0.01, "q.pendulum": 0.02, "qd.arm": 0.03, "qd.pendulum": 0.01}
+
+
+def test_a_bad_passive_joint_points_at_its_link_and_friction():
+    lines, sugg = advise(metrics({**GOOD, "q.pendulum": 0.3}), NAMES, ACTUATED, LINKS)
+    assert names(sugg) == ["joint.pendulum.damping", "link.pendulum.mass",
+                           "link.pendulum.com_z"]
+    assert {s["rule"] for s in sugg} == {"dynamics"}
+    assert lines[0].startswith("Sim and real differ most in q.pendulum") and "30.0 %" in lines[0]
+
+
+def test_a_bad_actuated_joint_points_at_its_motor_and_the_action_delay():
+    _, sugg = advise(metrics({**GOOD, "q.arm": 0.2}), NAMES, ACTUATED, LINKS)
+    assert names(sugg) == ["joint.arm.damping", "joint.arm.coulomb", "motor.arm.resistance",
+                           "delay.action"]
+
+
+def test_a_velocity_much_worse_than_its_position_points_at_the_velocity_estimate():
+    _, sugg = advise(metrics({**GOOD, "qd.arm": 0.4}), NAMES, ACTUATED, LINKS)
+    assert names(sugg) == ["sensor.arm.velocity_cutoff"] and sugg[0]["rule"] == "velocity"
+
+
+def test_matching_dynamics_but_different_behaviour_points_at_what_the_policy_sees():
+    lines, sugg = advise(metrics(GOOD, p_value=0.01), NAMES, ACTUATED, LINKS)
+    assert names(sugg) == ["delay.observation", "sensor.arm.position_noise",
+                           "sensor.pendulum.position_noise"]
+    assert lines[0].startswith("Sim and real agree")
+    assert advise(metrics(GOOD, p_value=0.5), NAMES, ACTUATED, LINKS)[1] == []
+
+
+def test_poor_paced_timing_points_at_the_delays_and_unpaced_timing_does_not():
+    stats = {"p50": 0.001, "p90": 0.002, "p99": 0.004, "max": 0.005}
+    timing = {"paced": True, "control_rate": 100.0, "period_error_s": stats,
+              "rtt_s": {**stats, "p99": 0.0005}}
+    _, sugg = advise(metrics(GOOD, timing=timing), NAMES, ACTUATED, LINKS)
+    assert names(sugg) == ["delay.action", "delay.observation"]
+    assert "period error p99 4.00 ms" in sugg[0]["reason"]
+    unpaced = copy.deepcopy(timing)
+    unpaced["paced"] = False
+    assert advise(metrics(GOOD, timing=unpaced), NAMES, ACTUATED, LINKS)[1] == []
