@@ -6,6 +6,19 @@ the ``reward`` column) and success verdicts. The sim side must hold ``source: si
 (``s2r eval``, ``s2r rollout``), the real side logs of ``s2r deploy`` (``emulator`` or
 ``hardware``); all logs of a pair must be of one robot and one task, else a
 :class:`~s2r.errors.ReportError` names the file.
+
+>>> import tempfile, os
+>>> from s2r.rollout import rollout
+>>> d = tempfile.mkdtemp()
+>>> _ = rollout("pendulum_swingup", "scripted:zero", episodes=2, max_steps=10,
+...             out=os.path.join(d, "run.s2r.csv"))
+>>> side = load_side(d, "sim")
+>>> side.robot, side.task, len(side.episodes), side.successes
+('pendulum', 'pendulum_swingup', 2, [False, False])
+>>> load_side(d, "real")
+Traceback (most recent call last):
+...
+s2r.errors.ReportError: ...run.s2r.csv: a real directory needs logs of s2r deploy ... is sim
 """
 
 from __future__ import annotations

@@ -4,6 +4,16 @@
 reply received during that tick (0: none). The period is the time between two sends of
 one episode; its error is ``|period - 1 / control_rate|``. A run deployed unpaced
 (a lockstep emulator) has no target rate: its periods are reported, marked unpaced.
+
+>>> import tempfile, os
+>>> from s2r.report.inputs import load_side
+>>> from s2r.rollout import rollout
+>>> d = tempfile.mkdtemp()
+>>> _ = rollout("pendulum_swingup", "scripted:zero", max_steps=10,
+...             out=os.path.join(d, "run.s2r.csv"))
+>>> t = timing(load_side(d, "sim"))
+>>> t["paced"], t["control_rate"], t["period_error_s"], t["period_s"]["p50"] > 0
+(False, 50.0, None, True)
 """
 
 from __future__ import annotations

@@ -163,3 +163,27 @@ def test_report_cli_single_pair_and_pairs_list(bench_pairs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "give sim= and real= together" in err and "no such directory" in err
     assert "segment: must be > 0" in err
+
+
+def test_timing_of_a_paced_deploy_reports_the_period_error(tmp_path):
+    from hardware.emulator import Emulator, EmulatorConfig
+    from hardware.session import deploy
+    from s2r.commands.hardware import DeployConfig
+    from s2r.report.inputs import load_side
+    from s2r.report.timing import periods, timing
+
+    real = tmp_path / "paced"
+    real.mkdir()
+    cfg = EmulatorConfig(robot="furuta", mode="realtime", seed=0, watchdog_ms=60000)
+    with Emulator(cfg) as emu:
+        deploy(DeployConfig(port=emu.port, policy="scripted:zero", task="furuta_swingup",
+                            episodes=1, max_steps=30, reply_timeout=2.0,
+                            out=str(real / "deploy.s2r.csv")))
+    side = load_side(real, "real")
+    t = timing(side)
+    dt = periods(side)
+    assert t["paced"] is True and t["control_rate"] == 100.0 and len(dt) == 29
+    err = t["period_error_s"]
+    assert err["max"] == pytest.approx(max(abs(dt - 0.01)))  # from the logged send times
+    assert err["p50"] <= err["p99"] <= err["max"] and t["achieved_rate"] > 0
+    assert t["rtt_s"]["p50"] > 0
