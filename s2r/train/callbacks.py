@@ -1,7 +1,8 @@
 """SB3 callbacks of a training run: a rich progress bar, and the run's periodic work.
 
 :class:`PeriodicCallback` calls a function whenever ``num_timesteps`` crosses a
-multiple of ``every`` (evaluation, checkpoints); :class:`ProgressCallback`
+multiple of ``every`` (evaluation); :class:`BeforeRolloutCallback` calls one before every
+rollout (checkpoints, which a resumed run continues exactly); :class:`ProgressCallback`
 shows steps, ETA and the last evaluation on the terminal.
 """
 
@@ -29,6 +30,21 @@ class PeriodicCallback(BaseCallback):
         if self.num_timesteps >= self._next:
             self._next = (self.num_timesteps // self.every + 1) * self.every
             self.fn(self.num_timesteps)
+        return True
+
+
+class BeforeRolloutCallback(BaseCallback):
+    """Call ``fn(num_timesteps)`` at the start of every rollout (SB3's ``on_rollout_start``:
+    the previous update is done and nothing of the next rollout is collected yet)."""
+
+    def __init__(self, fn: Callable[[int], None]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def _on_rollout_start(self) -> None:
+        self.fn(self.num_timesteps)
+
+    def _on_step(self) -> bool:
         return True
 
 

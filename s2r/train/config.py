@@ -85,8 +85,8 @@ def merge_resumed(cfg: TrainConfig, saved: dict[str, Any], where: str) -> TrainC
             if mine != getattr(default, f.name) and mine != saved.get(f.name):
                 raise ConfigError(f"resume: {f.name} is {saved.get(f.name)!r} in the run, not "
                                   f"{mine!r} (a resumed run keeps its {f.name})", where=where)
-        elif f.name not in ("out", "resume") and mine != getattr(default, f.name):
-            merged[f.name] = mine
+        elif f.name != "resume" and mine != getattr(default, f.name):
+            merged[f.name] = mine  # out= too: the resumed run writes there (a branch)
     merged["resume"] = cfg.resume
     known = {f.name for f in fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in merged.items() if k in known})

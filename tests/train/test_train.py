@@ -206,3 +206,86 @@ def test_cli_tiny_run_over_two_worker_processes(tmp_path):
     policy = load_artifact(out / "policy", task=PendulumSwingup())
     assert policy.spec["training"]["config"]["subprocess"] is True
     assert policy.spec["training"]["steps"] == 256
+
+
+def _weights(run_dir):
+    files = sorted((run_dir / "checkpoints").glob("step_*/model.zip"))
+    import zipfile
+
+    import torch
+
+    with zipfile.ZipFile(files[-1]) as z:
+        with z.open("policy.pth") as f:
+            return files[-1].parent.name, torch.load(f, weights_only=True)
+
+
+RESUME = dict(steps=512, checkpoint_every=256, eval_every=128, randomization="cartpole_full",
+              task="cartpole_balance", max_steps=40)
+
+
+def _same_weights(run_a, run_b):
+    name_a, a = _weights(run_a)
+    name_b, b = _weights(run_b)
+    assert name_a == name_b == "step_000000000512" and a.keys() == b.keys()
+    for key in a:
+        assert torch_equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("subprocess", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(tmp_path,
+                                                                           subprocess):
+    """PPO, 512 steps checkpointed at 256, and the same run resumed from that checkpoint
+    into another directory: the same final weights, bit for bit, and the same evaluations.
+    Randomized envs, episodes of 40 steps: the checkpoint falls mid-episode (2 envs x 128
+    steps) and episodes end after it. The same with the envs in worker processes."""
+    whole = train(_cfg(tmp_path, out=str(tmp_path / "whole"), subprocess=subprocess, **RESUME))
+    ckpt = tmp_path / "whole" / "checkpoints" / "step_000000000256"
+    assert json.loads((ckpt / "state.json").read_text())["exact"] is True
+    resumed = train(TrainConfig(resume=str(ckpt), out=str(tmp_path / "resumed"), steps=512,
+                                progress=False))
+    assert resumed.trained_steps == 256 and resumed.steps == whole.steps == 512
+    _same_weights(tmp_path / "whole", tmp_path / "resumed")
+    assert resumed.evaluations == whole.evaluations
+    wa = np.load(whole.last_policy / "weights.npz")
+    wb = np.load(resumed.last_policy / "weights.npz")
+    for key in wa.files:
+        np.testing.assert_array_equal(wa[key], wb[key])
+
+
+@pytest.mark.parametrize("algo, hyper", [
+    ("ppo", TINY),
+    ("sac", {"learning_starts": 64, "batch_size": 16, "buffer_size": 1000}),
+])
+def test_a_run_stopped_and_resumed_equals_one_run(tmp_path, algo, hyper):
+    """256 steps, then resumed to 512 (SAC: the latest checkpoint keeps the replay buffer):
+    the same weights as one run of 512; the learner's and the envs' random streams go on."""
+    cfg = dict(RESUME, algo=algo, hyper=dict(hyper))
+    train(_cfg(tmp_path, out=str(tmp_path / "whole"), **cfg))
+    train(_cfg(tmp_path, out=str(tmp_path / "split"), **{**cfg, "steps": 256}))
+    resumed = train(TrainConfig(resume=str(tmp_path / "split"), steps=512, progress=False))
+    assert resumed.trained_steps == 256
+    _same_weights(tmp_path / "whole", tmp_path / "split")
+
+
+def test_resuming_without_what_makes_it_exact_warns_and_continues(tmp_path):
+    """An older SAC checkpoint has no replay buffer, another number of envs cannot take the
+    env snapshots: both say so and resume as a continuation (SAC's buffer is per env: a
+    clear error)."""
+    hyper = {"learning_starts": 64, "batch_size": 16, "buffer_size": 1000}
+    train(_cfg(tmp_path, algo="sac", hyper=hyper, steps=256, checkpoint_every=128))
+    old = tmp_path / "run" / "checkpoints" / "step_000000000128"
+    with pytest.warns(UserWarning, match="has no replay buffer"):
+        train(TrainConfig(resume=str(old), out=str(tmp_path / "b"), steps=192, progress=False))
+    with pytest.raises(ConfigError, match="the replay buffer holds 2 envs, this run has 1: "
+                                          "resume with envs=2"), pytest.warns(UserWarning):
+        train(TrainConfig(resume=str(tmp_path / "run"), envs=1, steps=320, progress=False))
+    train(_cfg(tmp_path, out=str(tmp_path / "ppo")))
+    with pytest.warns(UserWarning, match="the checkpoint ran 2 envs, this run 1"):
+        result = train(TrainConfig(resume=str(tmp_path / "ppo"), out=str(tmp_path / "c"),
+                                   envs=1, steps=320, progress=False))
+    assert result.steps == 320
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))
