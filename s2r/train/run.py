@@ -286,7 +286,7 @@ def train(config: TrainConfig) -> TrainResult:
             try:
                 model = algo("MlpPolicy", venv, seed=cfg.seed, device="cpu", verbose=0,
                              tensorboard_log=tb, **kwargs)
-            except TypeError as err:
+            except (TypeError, ValueError, AssertionError) as err:  # SB3 asserts on some
                 raise ConfigError(f"hyper: {err}", where="<config>") from None
         run.model = model
         run.evaluations = list(state.get("evaluations", []))

@@ -152,6 +152,7 @@ def test_sac_trains_and_exports(tmp_path):
     (["steps=0"], "steps: must be > 0"),
     (["randomization=nope"], "unknown randomization 'nope'"),
     (["hyper.not_an_option=1"], "hyper:"),
+    (["hyper.n_steps=1"], "hyper: `n_steps * n_envs` must be greater than 1"),
     (["stepz=10"], "unknown key 'stepz'"),
 ])
 def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
