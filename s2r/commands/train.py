@@ -13,12 +13,10 @@ from s2r.cli import _overrides, command
 def train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from s2r.config import load_structured
-    from s2r.train import TrainConfig
     from s2r.train import train as run_training
-    from s2r.train.config import check_config
+    from s2r.train.config import check_config, load_train_config
 
-    cfg = check_config(load_structured(TrainConfig, args.config, args.overrides),
+    cfg = check_config(load_train_config(args.config, args.overrides),
                        where=args.config or "<overrides>")
     result = run_training(cfg)
     console = Console(soft_wrap=True)  # paths stay on one line in log files

@@ -6,9 +6,11 @@ of ``s2r train``) and a grid (``grid.<option>=[values]``, any option including
 reserves ``cpus_per_trial`` CPUs (its envs), on a local Ray or a cluster. All trials are
 checked before Ray starts, so a bad option fails at once, naming the trial. Each trial
 writes an ordinary run directory under ``out``; ``sweep.json`` and the printed table
-hold every trial's options, best evaluation and success rate.
+hold every trial's options, best evaluation and success rate. As with ``s2r train``, a
+built-in task's default training options (:func:`~s2r.train.config.task_defaults`) lie
+under the sweep's.
 
->>> cfg = SweepConfig(train={"task": "pendulum_swingup", "steps": 1000},
+>>> cfg = SweepConfig(train={"task": "cartpole_balance", "steps": 1000},
 ...                   grid={"seed": [0, 1], "hyper": {"gamma": [0.9, 0.99]}}, out="runs/x")
 >>> [t.name for t in trials(cfg)]
 ['0-seed0-gamma0.9', '1-seed0-gamma0.99', '2-seed1-gamma0.9', '3-seed1-gamma0.99']
@@ -31,7 +33,7 @@ from typing import Any
 
 from s2r.errors import ConfigError, S2RError
 from s2r.settings import setting
-from s2r.train.config import TrainConfig, check_config
+from s2r.train.config import TrainConfig, check_config, task_defaults
 
 EXTRA = "pip install 's2r[ray]'"
 
@@ -121,6 +123,10 @@ def trials(cfg: SweepConfig) -> list[Trial]:
         config = {**base, "hyper": dict(base.get("hyper") or {}), "out": str(root / name)}
         for key, value in options.items():
             _set(config, key, value)
+        # under it all, the task's default training options (as s2r train)
+        defaults, _ = task_defaults(str(config.get("task", "")), config.get("algo"))
+        config = {**defaults, **config,
+                  "hyper": {**(defaults.get("hyper") or {}), **config["hyper"]}}
         try:
             check_config(TrainConfig(**config), where=f"trial {name}")
         except TypeError as err:

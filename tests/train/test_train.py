@@ -290,3 +290,29 @@ def torch_equal(x, y) -> bool:
     import torch
 
     return bool(torch.equal(x, y))
+
+
+def test_a_tasks_default_training_options_lie_under_the_users(tmp_path):
+    """configs/train/pendulum_swingup.yaml: s2r train task=pendulum_swingup runs PPO with
+    gSDE and without normalisation; the command line wins; another algo drops its hyper."""
+    from s2r.train.config import load_train_config
+
+    cfg = load_train_config(None, ["task=pendulum_swingup"])
+    assert (cfg.algo, cfg.normalize, cfg.steps) == ("ppo", False, 200_000)
+    assert cfg.hyper["use_sde"] is True and cfg.hyper["gamma"] == 0.98
+    cfg = load_train_config(None, ["task=pendulum_swingup", "hyper.gamma=0.99", "steps=64"])
+    assert cfg.hyper["gamma"] == 0.99 and cfg.hyper["n_steps"] == 1024 and cfg.steps == 64
+    own = tmp_path / "mine.yaml"
+    own.write_text("normalize: true\n")
+    assert load_train_config(str(own), ["task=pendulum_swingup"]).normalize is True
+    cfg = load_train_config(None, ["task=pendulum_swingup", "algo=sac"])
+    assert cfg.algo == "sac" and cfg.hyper == {} and cfg.normalize is False
+    assert load_train_config(None, ["task=cartpole_balance"]) == TrainConfig(
+        task="cartpole_balance")  # no defaults file: the plain defaults
+    out = tmp_path / "run"
+    assert main(["train", "task=pendulum_swingup", "steps=64", "envs=1", "subprocess=false",
+                 "hyper.n_steps=64", "hyper.batch_size=32", "eval_episodes=1", "max_steps=16",
+                 "progress=false", f"out={out}"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["normalize"] is False and saved["hyper"]["use_sde"] is True
+    assert saved["hyper"]["n_steps"] == 64
