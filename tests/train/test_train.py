@@ -232,14 +232,25 @@ def _same_weights(run_a, run_b):
         assert torch_equal(a[key], b[key]), key
 
 
-@pytest.mark.parametrize("subprocess", [False, pytest.param(True, marks=pytest.mark.slow)])
+ADR = {"randomizers": [{"type": "adr", "params": ["link.pole.mass"], "thresholds": [-1e9, -1e8],
+                        "step": 0.05, "queue_length": 1, "boundary_prob": 0.5}]}
+
+
+@pytest.mark.parametrize("subprocess, adr", [(False, False),
+                                             pytest.param(True, False, marks=pytest.mark.slow),
+                                             pytest.param(False, True, marks=pytest.mark.slow)])
 def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(tmp_path,
-                                                                           subprocess):
+                                                                           subprocess, adr):
     """PPO, 512 steps checkpointed at 256, and the same run resumed from that checkpoint
     into another directory: the same final weights, bit for bit, and the same evaluations.
     Randomized envs, episodes of 40 steps: the checkpoint falls mid-episode (2 envs x 128
-    steps) and episodes end after it. The same with the envs in worker processes."""
-    whole = train(_cfg(tmp_path, out=str(tmp_path / "whole"), subprocess=subprocess, **RESUME))
+    steps) and episodes end after it. The same with the envs in worker processes, and with
+    ADR (its bounds grow at every episode's end)."""
+    cfg = dict(RESUME)
+    if adr:
+        (tmp_path / "adr.yaml").write_text(yaml.safe_dump(ADR))
+        cfg["randomization"] = str(tmp_path / "adr.yaml")
+    whole = train(_cfg(tmp_path, out=str(tmp_path / "whole"), subprocess=subprocess, **cfg))
     ckpt = tmp_path / "whole" / "checkpoints" / "step_000000000256"
     assert json.loads((ckpt / "state.json").read_text())["exact"] is True
     resumed = train(TrainConfig(resume=str(ckpt), out=str(tmp_path / "resumed"), steps=512,
@@ -247,6 +258,10 @@ def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(tmp
     assert resumed.trained_steps == 256 and resumed.steps == whole.steps == 512
     _same_weights(tmp_path / "whole", tmp_path / "resumed")
     assert resumed.evaluations == whole.evaluations
+    if adr:
+        final = [json.loads((tmp_path / run / "checkpoints" / "step_000000000512" /
+                             "state.json").read_text())["adr"] for run in ("whole", "resumed")]
+        assert final[0] == final[1] and final[0]["adr"]["high"][0] > 1.0
     wa = np.load(whole.last_policy / "weights.npz")
     wb = np.load(resumed.last_policy / "weights.npz")
     for key in wa.files:
