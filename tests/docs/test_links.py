@@ -35,7 +35,7 @@ NOT_IN_REPOSITORY = {"my_pendulum.yaml", "my_pendulum.urdf", "my_set.yaml", "x.y
                      # files s2r writes into its output directories (train, sysid, report)
                      "spec.json", "params.yaml", "randomization.yaml", "result.yaml",
                      "summary.json", "config.json", "metrics.json", "state.json",
-                     "evaluations.json"}
+                     "evaluations.json", "sweep.json"}
 PYBULLET_DATA = Path(pybullet_data.getDataPath())
 
 
