@@ -2,7 +2,8 @@
 
 :class:`PeriodicCallback` calls a function whenever ``num_timesteps`` crosses a
 multiple of ``every`` (evaluation); :class:`BeforeRolloutCallback` calls one before every
-rollout (checkpoints, which a resumed run continues exactly); :class:`ProgressCallback`
+rollout (checkpoints, which a resumed run continues exactly); :class:`ResumedSchedule`
+resumes a curriculum with the scales the envs had; :class:`ProgressCallback`
 shows steps, ETA and the last evaluation on the terminal.
 """
 
@@ -12,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
+
+from randomizers.callbacks import ScheduleCallback
+from randomizers.schedules import Curriculum
 
 
 class PeriodicCallback(BaseCallback):
@@ -46,6 +50,24 @@ class BeforeRolloutCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         return True
+
+
+class ResumedSchedule(ScheduleCallback):
+    """A curriculum's :class:`~randomizers.callbacks.ScheduleCallback` that starts from the
+    scales the envs had (``scales``, from a checkpoint): those last pushed, which may lag
+    the schedule by up to its resolution, not the schedule's value now."""
+
+    def __init__(self, curriculum: Curriculum, scales: dict[str, float]) -> None:
+        super().__init__(curriculum)
+        self.restored = dict(scales)
+
+    def _on_training_start(self) -> None:
+        super()._on_training_start()  # checks the envs, pushes the schedule's values
+        for name, f in self.restored.items():
+            self.training_env.env_method("call_randomizers", "__setattr__", "scale", f,
+                                         names=[name])
+            self.current[name] = f
+        self.restored = {}
 
 
 class ProgressCallback(BaseCallback):

@@ -171,6 +171,7 @@ class Run:
                  "config": {**asdict(self.cfg), "resume": None},
                  "adr": self.adr_cb.state_dict() if self.adr_cb is not None else {},
                  "schedule_episodes": self.schedule_cb.episodes if self.schedule_cb else 0,
+                 "schedule_scales": dict(self.schedule_cb.current) if self.schedule_cb else {},
                  "evaluations": self.evaluations, "best_key": self.best_key, "best": self.best,
                  "last_eval_step": self.last_eval_step, "exact": exact,
                  "num_envs": int(self.model.get_env().num_envs)}
@@ -298,7 +299,7 @@ def train(config: TrainConfig) -> TrainResult:
         run.logger = model.logger
         callbacks: list[Any] = []
         if run.random_env is not None:
-            from randomizers.callbacks import ADRCallback, ScheduleCallback
+            from randomizers.callbacks import ADRCallback
             from randomizers.schedules import load_curriculum
 
             if _adr_names(run.random_env):
@@ -312,7 +313,9 @@ def train(config: TrainConfig) -> TrainResult:
             curriculum = load_curriculum(setup.path,  # type: ignore[arg-type]
                                          run.random_env.get_wrapper_attr("randomizers"))
             if curriculum.names:
-                run.schedule_cb = ScheduleCallback(curriculum)
+                from s2r.train.callbacks import ResumedSchedule
+
+                run.schedule_cb = ResumedSchedule(curriculum, state.get("schedule_scales") or {})
                 run.schedule_cb.episodes = int(state.get("schedule_episodes", 0))
                 callbacks.append(run.schedule_cb)
             for name, (lo, hi) in randomization_ranges(run.random_env).items():

@@ -236,20 +236,29 @@ ADR = {"randomizers": [{"type": "adr", "params": ["link.pole.mass"], "thresholds
                         "step": 0.05, "queue_length": 1, "boundary_prob": 0.5}]}
 
 
-@pytest.mark.parametrize("subprocess, adr", [(False, False),
-                                             pytest.param(True, False, marks=pytest.mark.slow),
-                                             pytest.param(False, True, marks=pytest.mark.slow)])
-def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(tmp_path,
-                                                                           subprocess, adr):
+CURRICULUM = {"randomizers": [{"type": "mass", "distribution": [0.5, 1.5]}],
+              "schedules": [{"randomizer": "mass", "type": "linear", "until": 1000}]}
+
+
+@pytest.mark.parametrize("subprocess, randomization", [
+    (False, None),
+    pytest.param(True, None, marks=pytest.mark.slow),
+    pytest.param(False, ADR, marks=pytest.mark.slow),
+    pytest.param(False, CURRICULUM, marks=pytest.mark.slow),
+])
+def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(
+        tmp_path, subprocess, randomization):
     """PPO, 512 steps checkpointed at 256, and the same run resumed from that checkpoint
     into another directory: the same final weights, bit for bit, and the same evaluations.
     Randomized envs, episodes of 40 steps: the checkpoint falls mid-episode (2 envs x 128
-    steps) and episodes end after it. The same with the envs in worker processes, and with
-    ADR (its bounds grow at every episode's end)."""
+    steps) and episodes end after it. The same with the envs in worker processes, with ADR
+    (its bounds grow at every episode's end) and with a curriculum (its scale, pushed to
+    the envs when it moved by 0.01, is between two pushes at the checkpoint)."""
     cfg = dict(RESUME)
-    if adr:
-        (tmp_path / "adr.yaml").write_text(yaml.safe_dump(ADR))
-        cfg["randomization"] = str(tmp_path / "adr.yaml")
+    adr = randomization is ADR
+    if randomization is not None:
+        (tmp_path / "rand.yaml").write_text(yaml.safe_dump(randomization))
+        cfg["randomization"] = str(tmp_path / "rand.yaml")
     whole = train(_cfg(tmp_path, out=str(tmp_path / "whole"), subprocess=subprocess, **cfg))
     ckpt = tmp_path / "whole" / "checkpoints" / "step_000000000256"
     assert json.loads((ckpt / "state.json").read_text())["exact"] is True
