@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from s2r.cli import _overrides, command
 
@@ -12,12 +13,10 @@ from s2r.cli import _overrides, command
 def train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from s2r.config import load_structured
-    from s2r.train import TrainConfig
     from s2r.train import train as run_training
-    from s2r.train.config import check_config
+    from s2r.train.config import check_config, load_train_config
 
-    cfg = check_config(load_structured(TrainConfig, args.config, args.overrides),
+    cfg = check_config(load_train_config(args.config, args.overrides),
                        where=args.config or "<overrides>")
     result = run_training(cfg)
     console = Console(soft_wrap=True)  # paths stay on one line in log files
@@ -35,3 +34,37 @@ def train(args: argparse.Namespace) -> int:
     console.print(f"policy artifact: {result.policy}  (final weights: {result.last_policy})")
     console.print(f"TensorBoard logs: {result.out / 'tb'}")
     return 0
+
+
+@command("sweep", "train a grid of option values (s2r train per trial) as Ray tasks; "
+         "prints a results table", _overrides, settings="s2r.train.sweep:SweepConfig")
+def sweep(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from s2r.config import load_structured
+    from s2r.train.sweep import SweepConfig
+    from s2r.train.sweep import sweep as run_sweep
+
+    cfg = load_structured(SweepConfig, args.config, args.overrides)
+    rows = run_sweep(cfg)
+    table = Table("trial", "options", "best nominal return", "success", "at step")
+    failed = 0
+    for row in rows:
+        options = " ".join(f"{k}={v}" for k, v in row["options"].items())
+        nominal = (row.get("best") or {}).get("nominal")
+        if "error" in row:
+            failed += 1
+            table.add_row(row["trial"], options, f"error: {row['error']}", "", "")
+        elif nominal:
+            table.add_row(row["trial"], options, f"{nominal['mean_return']:.2f}",
+                          f"{nominal['success_rate']:.0%}", str(row["best"]["steps"]))
+        else:
+            table.add_row(row["trial"], options, "-", "-", "-")
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:  # a log file: the whole table
+        console = Console(soft_wrap=True, width=160)
+    console.print(table)
+    if rows:
+        console.print(f"runs and sweep.json in {Path(rows[0]['out']).parent}")
+    return 2 if failed else 0  # a trial failed: its error is in the table

@@ -16,8 +16,8 @@ TensorBoard logs; ``resume=`` continues a run. See ``s2r/train/README.md``.
 
 from __future__ import annotations
 
-from s2r.train.config import TrainConfig
+from s2r.train.config import TrainConfig, task_config
 from s2r.train.evaluate import Evaluation, evaluate
 from s2r.train.run import TrainResult, train
 
-__all__ = ["Evaluation", "TrainConfig", "TrainResult", "evaluate", "train"]
+__all__ = ["Evaluation", "TrainConfig", "TrainResult", "evaluate", "task_config", "train"]

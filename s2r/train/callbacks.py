@@ -1,7 +1,9 @@
 """SB3 callbacks of a training run: a rich progress bar, and the run's periodic work.
 
 :class:`PeriodicCallback` calls a function whenever ``num_timesteps`` crosses a
-multiple of ``every`` (evaluation, checkpoints); :class:`ProgressCallback`
+multiple of ``every`` (evaluation); :class:`BeforeRolloutCallback` calls one before every
+rollout (checkpoints, which a resumed run continues exactly); :class:`ResumedSchedule`
+resumes a curriculum with the scales the envs had; :class:`ProgressCallback`
 shows steps, ETA and the last evaluation on the terminal.
 """
 
@@ -11,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
+
+from randomizers.callbacks import ScheduleCallback
+from randomizers.schedules import Curriculum
 
 
 class PeriodicCallback(BaseCallback):
@@ -30,6 +35,39 @@ class PeriodicCallback(BaseCallback):
             self._next = (self.num_timesteps // self.every + 1) * self.every
             self.fn(self.num_timesteps)
         return True
+
+
+class BeforeRolloutCallback(BaseCallback):
+    """Call ``fn(num_timesteps)`` at the start of every rollout (SB3's ``on_rollout_start``:
+    the previous update is done and nothing of the next rollout is collected yet)."""
+
+    def __init__(self, fn: Callable[[int], None]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def _on_rollout_start(self) -> None:
+        self.fn(self.num_timesteps)
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class ResumedSchedule(ScheduleCallback):
+    """A curriculum's :class:`~randomizers.callbacks.ScheduleCallback` that starts from the
+    scales the envs had (``scales``, from a checkpoint): those last pushed, which may lag
+    the schedule by up to its resolution, not the schedule's value now."""
+
+    def __init__(self, curriculum: Curriculum, scales: dict[str, float]) -> None:
+        super().__init__(curriculum)
+        self.restored = dict(scales)
+
+    def _on_training_start(self) -> None:
+        super()._on_training_start()  # checks the envs, pushes the schedule's values
+        for name, f in self.restored.items():
+            self.training_env.env_method("call_randomizers", "__setattr__", "scale", f,
+                                         names=[name])
+            self.current[name] = f
+        self.restored = {}
 
 
 class ProgressCallback(BaseCallback):

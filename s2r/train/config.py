@@ -11,6 +11,8 @@ s2r.errors.ConfigError: <config>: algo: unknown 'dqn' (known: ppo, sac)
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -85,8 +87,67 @@ def merge_resumed(cfg: TrainConfig, saved: dict[str, Any], where: str) -> TrainC
             if mine != getattr(default, f.name) and mine != saved.get(f.name):
                 raise ConfigError(f"resume: {f.name} is {saved.get(f.name)!r} in the run, not "
                                   f"{mine!r} (a resumed run keeps its {f.name})", where=where)
-        elif f.name not in ("out", "resume") and mine != getattr(default, f.name):
-            merged[f.name] = mine
+        elif f.name != "resume" and mine != getattr(default, f.name):
+            merged[f.name] = mine  # out= too: the resumed run writes there (a branch)
     merged["resume"] = cfg.resume
     known = {f.name for f in fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in merged.items() if k in known})
+
+
+def task_defaults(task: str, algo: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """The default training options of a built-in task (``configs/train/<task>.yaml``) and
+    that file; ``({}, None)`` if it has none. Its ``hyper`` is dropped when ``algo`` is
+    another algorithm than the file's (they are that algorithm's arguments).
+
+    >>> options, path = task_defaults("pendulum_swingup")
+    >>> options["algo"], options["normalize"], path.endswith("train/pendulum_swingup.yaml")
+    ('ppo', False, True)
+    >>> "hyper" in task_defaults("pendulum_swingup", algo="sac")[0]
+    False
+    """
+    from omegaconf import OmegaConf
+
+    from s2r.config import builtin_names, configs_dir, read_yaml
+
+    if task not in builtin_names("train"):
+        return {}, None
+    path = str(configs_dir() / "train" / f"{task}.yaml")
+    options = OmegaConf.to_container(read_yaml(path), resolve=True)
+    assert isinstance(options, dict)
+    if algo is not None and algo != options.get("algo", "ppo"):
+        options.pop("hyper", None)
+    return {str(k): v for k, v in options.items()}, path
+
+
+def task_config(task: str, **options: Any) -> TrainConfig:
+    """A TrainConfig of ``task`` with the task's default training options under ``options``
+    (what ``s2r train task=...`` runs).
+
+    >>> cfg = task_config("pendulum_swingup", steps=1000, hyper={"gamma": 0.99})
+    >>> cfg.algo, cfg.steps, cfg.hyper["gamma"], cfg.hyper["n_steps"]
+    ('ppo', 1000, 0.99, 1024)
+    >>> task_config("cartpole_balance").algo
+    'ppo'
+    """
+    from s2r.config import merge_into
+
+    defaults, path = task_defaults(task, options.get("algo"))
+    sources: list[tuple[Any, str]] = [(defaults, path)] if path else []
+    return merge_into(TrainConfig, *sources, ({"task": task, **options}, "<options>"))
+
+
+def load_train_config(config: str | os.PathLike[str] | None,
+                      overrides: Sequence[str]) -> TrainConfig:
+    """``s2r train``'s options: the task's defaults (:func:`task_defaults`), then the
+    ``--config`` file, then the ``key=value`` overrides."""
+    from s2r.config import load_structured, merge_into, parse_overrides, read_yaml
+
+    cfg = load_structured(TrainConfig, config, overrides)
+    user = [(read_yaml(config), str(config))] if config is not None else []
+    if overrides:
+        user.append((parse_overrides(overrides), "<overrides>"))
+    algo = cfg.algo if any("algo" in source for source, _ in user) else None
+    defaults, path = task_defaults(cfg.task, algo)
+    if path is None:
+        return cfg
+    return merge_into(TrainConfig, (defaults, path), *user)

@@ -125,6 +125,8 @@ class EnvFactory:
         max_steps: episode length (None: the task's).
         randomize: False builds the nominal env (the parameter values, no randomization).
         monitor: wrap in SB3's ``Monitor`` (episode returns and lengths).
+        resumable: wrap in :class:`~s2r.train.snapshot.EpisodeRecorder` (outermost), whose
+            snapshots let a resumed run continue the env exactly.
     """
 
     task: str
@@ -133,6 +135,7 @@ class EnvFactory:
     max_steps: int | None = None
     randomize: bool = True
     monitor: bool = False
+    resumable: bool = False
 
     def __call__(self) -> gym.Env[Any, Any]:
         import torch
@@ -166,6 +169,10 @@ class EnvFactory:
             from stable_baselines3.common.monitor import Monitor
 
             env = Monitor(env, info_keywords=("is_success",))
+        if self.resumable:
+            from s2r.train.snapshot import EpisodeRecorder
+
+            env = EpisodeRecorder(env)
         return env
 
 

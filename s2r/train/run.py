@@ -5,7 +5,8 @@ Layout of ``out``::
     policy/              the best policy artifact (nominal success rate, then return; ties:
                          the same on the randomized distribution)
     last_policy/         the artifact of the final weights
-    checkpoints/step_N/  model.zip, vecnormalize.pkl, state.json (+ replay_buffer.pkl, SAC)
+    checkpoints/step_N/  model.zip, vecnormalize.pkl, state.json, resume.pkl (what resumes
+                         the run exactly: s2r.train.resume), + replay_buffer.pkl (SAC, latest)
     tb/                  TensorBoard logs
     evaluations.json     every evaluation (nominal and randomized)
     config.json          the run's config
@@ -17,13 +18,13 @@ import json
 import os
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from s2r.errors import ConfigError
+from s2r.train import resume
 from s2r.train.config import TrainConfig, check_config, merge_resumed
 from s2r.train.envs import EnvFactory, Setup, randomization_ranges, resolve_randomization
 from s2r.train.evaluate import Evaluation, evaluate
@@ -149,8 +150,9 @@ class Run:
         (self.out / "evaluations.json").write_text(json.dumps(self.evaluations, indent=1))
 
     # ---------------------------------------------------------- checkpoints
-    def checkpoint(self, steps: int) -> Path:
-        """Save model, normalisation, ADR/curriculum state and the run's bookkeeping."""
+    def checkpoint(self, steps: int, exact: bool = True) -> Path:
+        """Save model, normalisation, ADR/curriculum state and the run's bookkeeping; with
+        ``exact`` (only at a clean point of the loop) also what resumes it exactly."""
         root = self.out / "checkpoints"
         path = root / f"step_{steps:012d}"
         path.mkdir(parents=True, exist_ok=True)
@@ -161,23 +163,33 @@ class Run:
             for old in root.glob("step_*/replay_buffer.pkl"):
                 old.unlink()
             self.model.save_replay_buffer(path / "replay_buffer.pkl")
+        if exact:
+            resume.save(path, self.model, self.model.get_env(), self.adr_cb)
         from s2r import __version__
 
         state = {"s2r_version": __version__, "num_timesteps": int(self.model.num_timesteps),
                  "config": {**asdict(self.cfg), "resume": None},
                  "adr": self.adr_cb.state_dict() if self.adr_cb is not None else {},
                  "schedule_episodes": self.schedule_cb.episodes if self.schedule_cb else 0,
+                 "schedule_scales": dict(self.schedule_cb.current) if self.schedule_cb else {},
                  "evaluations": self.evaluations, "best_key": self.best_key, "best": self.best,
-                 "last_eval_step": self.last_eval_step}
+                 "last_eval_step": self.last_eval_step, "exact": exact,
+                 "num_envs": int(self.model.get_env().num_envs)}
         (path / "state.json").write_text(json.dumps(state, indent=1))
         self.last_checkpoint_step = steps
         return path
 
     def periodic(self, steps: int) -> None:
+        """Evaluate when ``steps`` crossed a multiple of ``eval_every`` (after any step)."""
         cfg = self.cfg
         if cfg.eval_every and steps // cfg.eval_every > max(self.last_eval_step, 0) // \
                 cfg.eval_every:
             self.evaluate(steps)
+
+    def before_rollout(self, steps: int) -> None:
+        """Checkpoint when ``steps`` crossed a multiple of ``checkpoint_every`` (called
+        before each rollout: a point a resumed run can continue from exactly)."""
+        cfg = self.cfg
         if cfg.checkpoint_every and steps // cfg.checkpoint_every > \
                 max(self.last_checkpoint_step, 0) // cfg.checkpoint_every:
             self.checkpoint(steps)
@@ -234,7 +246,7 @@ def train(config: TrainConfig) -> TrainResult:
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
         n = cfg.envs or os.cpu_count() or 1
         factories = [EnvFactory(cfg.task, setup, seed=cfg.seed + i, max_steps=cfg.max_steps,
-                                monitor=True) for i in range(n)]
+                                monitor=True, resumable=True) for i in range(n)]
         makers: list[Any] = list(factories)
         venv = SubprocVecEnv(makers) if cfg.subprocess else DummyVecEnv(makers)
         if cfg.normalize:
@@ -246,10 +258,27 @@ def train(config: TrainConfig) -> TrainResult:
             run.vecnorm = venv
         algo: Any = {"ppo": PPO, "sac": SAC}[cfg.algo]
         tb = str(out / "tb")
-        if ckpt is not None:
-            model = algo.load(ckpt / "model.zip", env=venv, device="cpu", tensorboard_log=tb)
+        exact = ckpt is not None and (ckpt / resume.FILE).is_file()
+        if exact and cfg.algo == "sac" and not (ckpt / "replay_buffer.pkl").is_file():
+            warnings.warn(f"resume: {ckpt.name} has no replay buffer (only a run's latest "
+                          "checkpoint keeps it): SAC starts on an empty buffer (a continuation, "
+                          "not an exact replay)", stacklevel=2)
+            exact = False
+        if exact and state.get("num_envs") != n:
+            warnings.warn(f"resume: the checkpoint ran {state.get('num_envs')} envs, this run "
+                          f"{n}: the episodes restart (a continuation, not an exact replay)",
+                          stacklevel=2)
+            exact = False
+        if ckpt is not None:  # exact: keep the saved last observation, the envs replay to it
+            model = algo.load(ckpt / "model.zip", env=venv, device="cpu", tensorboard_log=tb,
+                              force_reset=not exact)
             if (ckpt / "replay_buffer.pkl").is_file():
                 model.load_replay_buffer(ckpt / "replay_buffer.pkl")
+                if model.replay_buffer.n_envs != n:
+                    raise ConfigError(f"the replay buffer holds {model.replay_buffer.n_envs} "
+                                      f"envs, this run has {n}: resume with "
+                                      f"envs={model.replay_buffer.n_envs}",
+                                      where=f"resume={cfg.resume}")
         else:
             hyper = dict(cfg.hyper)
             policy_kwargs = {"net_arch": [int(x) for x in cfg.net],
@@ -258,7 +287,7 @@ def train(config: TrainConfig) -> TrainResult:
             try:
                 model = algo("MlpPolicy", venv, seed=cfg.seed, device="cpu", verbose=0,
                              tensorboard_log=tb, **kwargs)
-            except TypeError as err:
+            except (TypeError, ValueError, AssertionError) as err:  # SB3 asserts on some
                 raise ConfigError(f"hyper: {err}", where="<config>") from None
         run.model = model
         run.evaluations = list(state.get("evaluations", []))
@@ -270,7 +299,7 @@ def train(config: TrainConfig) -> TrainResult:
         run.logger = model.logger
         callbacks: list[Any] = []
         if run.random_env is not None:
-            from randomizers.callbacks import ADRCallback, ScheduleCallback
+            from randomizers.callbacks import ADRCallback
             from randomizers.schedules import load_curriculum
 
             if _adr_names(run.random_env):
@@ -284,21 +313,25 @@ def train(config: TrainConfig) -> TrainResult:
             curriculum = load_curriculum(setup.path,  # type: ignore[arg-type]
                                          run.random_env.get_wrapper_attr("randomizers"))
             if curriculum.names:
-                run.schedule_cb = ScheduleCallback(curriculum)
+                from s2r.train.callbacks import ResumedSchedule
+
+                run.schedule_cb = ResumedSchedule(curriculum, state.get("schedule_scales") or {})
                 run.schedule_cb.episodes = int(state.get("schedule_episodes", 0))
                 callbacks.append(run.schedule_cb)
             for name, (lo, hi) in randomization_ranges(run.random_env).items():
                 run.logger.record(f"randomization/{name}/low", lo)
                 run.logger.record(f"randomization/{name}/high", hi)
-        period = int(np.gcd(cfg.eval_every, cfg.checkpoint_every)) or max(cfg.eval_every,
-                                                                          cfg.checkpoint_every)
-        from s2r.train.callbacks import PeriodicCallback, ProgressCallback
+        from s2r.train.callbacks import BeforeRolloutCallback, PeriodicCallback, ProgressCallback
 
-        if period:
-            callbacks.append(PeriodicCallback(period, run.periodic))
+        if cfg.eval_every:
+            callbacks.append(PeriodicCallback(cfg.eval_every, run.periodic))
+        if cfg.checkpoint_every:
+            callbacks.append(BeforeRolloutCallback(run.before_rollout))
         if cfg.progress:
             run.progress = ProgressCallback(cfg.steps, f"{cfg.algo} {Path(cfg.task).stem}")
             callbacks.append(run.progress)
+        if exact:  # last: nothing above may draw from the generators it restores
+            resume.restore(ckpt, model, venv, run.adr_cb)  # type: ignore[arg-type]
         start_steps = int(model.num_timesteps)
         remaining = max(cfg.steps - start_steps, 0)
         t0 = time.perf_counter()
@@ -307,7 +340,7 @@ def train(config: TrainConfig) -> TrainResult:
                 model.learn(remaining, callback=CallbackList(callbacks),
                             reset_num_timesteps=ckpt is None, tb_log_name="run")
             except KeyboardInterrupt:  # keep what was learned: resume=out continues from here
-                run.checkpoint(int(model.num_timesteps))
+                run.checkpoint(int(model.num_timesteps), exact=False)  # mid-rollout
                 raise
         seconds = time.perf_counter() - t0
         steps = int(model.num_timesteps)

@@ -35,7 +35,8 @@ NOT_IN_REPOSITORY = {"my_pendulum.yaml", "my_pendulum.urdf", "my_set.yaml", "x.y
                      # files s2r writes into its output directories (train, sysid, report)
                      "spec.json", "params.yaml", "randomization.yaml", "result.yaml",
                      "summary.json", "config.json", "metrics.json", "state.json",
-                     "evaluations.json", "report.md"}
+                     "evaluations.json", "report.md", "sweep.json",
+                     "my_truth.yaml", "demo.json", "excitation.s2r.csv"}
 PYBULLET_DATA = Path(pybullet_data.getDataPath())
 
 

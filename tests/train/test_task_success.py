@@ -84,3 +84,30 @@ def test_success_needs_the_full_episode_and_the_last_half():
     assert not task.success([True, True, True, False], terminated=False)
     assert task.success([False, False, True, True], terminated=False)
     task.close()
+
+
+def _pump(task: PendulumSwingup) -> np.ndarray:
+    """Energy pumping at full torque (towards the upright energy), a PD hold near the top."""
+    q, qd = float(task.last_observation.q[0]), float(task.last_observation.qd[0])
+    err = (q - np.pi + np.pi) % (2 * np.pi) - np.pi
+    if abs(err) < 0.4:
+        return np.clip([-(12 * err + 3 * qd) / 2.0], -1, 1)
+    mgl = 9.81 * 0.5  # the 1 kg, 1 m rod; inertia about the hinge 1/3 kg m^2
+    energy = qd * qd / 6 - mgl * np.cos(q)
+    return np.array([np.sign(qd or 1.0) * (1.0 if energy < mgl else -1.0)])
+
+
+def test_pendulum_swingup_is_solvable_within_its_default_episode():
+    """The pumping controller reaches upright after 3.1-3.3 s (steps 156-166) and holds it:
+    it succeeds in the default 500-step episode, and could not in a 250-step one."""
+    for steps, expected in ((None, True), (250, False)):
+        task = PendulumSwingup(max_steps=steps)
+        for seed in range(2):
+            task.reset(seed=seed)
+            done = False
+            while not done:
+                *_, term, trunc, info = task.step(_pump(task))
+                done = term or trunc
+            assert info["success"] is expected, (steps, seed)
+        task.close()
+    assert PendulumSwingup.default_max_steps == 500

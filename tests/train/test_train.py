@@ -152,6 +152,7 @@ def test_sac_trains_and_exports(tmp_path):
     (["steps=0"], "steps: must be > 0"),
     (["randomization=nope"], "unknown randomization 'nope'"),
     (["hyper.not_an_option=1"], "hyper:"),
+    (["hyper.n_steps=1"], "hyper: `n_steps * n_envs` must be greater than 1"),
     (["stepz=10"], "unknown key 'stepz'"),
 ])
 def test_cli_errors_are_one_line(tmp_path, capsys, args, message):
@@ -206,3 +207,136 @@ def test_cli_tiny_run_over_two_worker_processes(tmp_path):
     policy = load_artifact(out / "policy", task=PendulumSwingup())
     assert policy.spec["training"]["config"]["subprocess"] is True
     assert policy.spec["training"]["steps"] == 256
+
+
+def _weights(run_dir):
+    files = sorted((run_dir / "checkpoints").glob("step_*/model.zip"))
+    import zipfile
+
+    import torch
+
+    with zipfile.ZipFile(files[-1]) as z:
+        with z.open("policy.pth") as f:
+            return files[-1].parent.name, torch.load(f, weights_only=True)
+
+
+RESUME = dict(steps=512, checkpoint_every=256, eval_every=128, randomization="cartpole_full",
+              task="cartpole_balance", max_steps=40)
+
+
+def _same_weights(run_a, run_b):
+    name_a, a = _weights(run_a)
+    name_b, b = _weights(run_b)
+    assert name_a == name_b == "step_000000000512" and a.keys() == b.keys()
+    for key in a:
+        assert torch_equal(a[key], b[key]), key
+
+
+ADR = {"randomizers": [{"type": "adr", "params": ["link.pole.mass"], "thresholds": [-1e9, -1e8],
+                        "step": 0.05, "queue_length": 1, "boundary_prob": 0.5}]}
+
+
+CURRICULUM = {"randomizers": [{"type": "mass", "distribution": [0.5, 1.5]}],
+              "schedules": [{"randomizer": "mass", "type": "linear", "until": 1000}]}
+
+
+@pytest.mark.parametrize("subprocess, randomization", [
+    (False, None),
+    pytest.param(True, None, marks=pytest.mark.slow),
+    pytest.param(False, ADR, marks=pytest.mark.slow),
+    pytest.param(False, CURRICULUM, marks=pytest.mark.slow),
+])
+def test_resuming_a_mid_run_checkpoint_replays_the_uninterrupted_run_exactly(
+        tmp_path, subprocess, randomization):
+    """PPO, 512 steps checkpointed at 256, and the same run resumed from that checkpoint
+    into another directory: the same final weights, bit for bit, and the same evaluations.
+    Randomized envs, episodes of 40 steps: the checkpoint falls mid-episode (2 envs x 128
+    steps) and episodes end after it. The same with the envs in worker processes, with ADR
+    (its bounds grow at every episode's end) and with a curriculum (its scale, pushed to
+    the envs when it moved by 0.01, is between two pushes at the checkpoint)."""
+    cfg = dict(RESUME)
+    adr = randomization is ADR
+    if randomization is not None:
+        (tmp_path / "rand.yaml").write_text(yaml.safe_dump(randomization))
+        cfg["randomization"] = str(tmp_path / "rand.yaml")
+    whole = train(_cfg(tmp_path, out=str(tmp_path / "whole"), subprocess=subprocess, **cfg))
+    ckpt = tmp_path / "whole" / "checkpoints" / "step_000000000256"
+    assert json.loads((ckpt / "state.json").read_text())["exact"] is True
+    resumed = train(TrainConfig(resume=str(ckpt), out=str(tmp_path / "resumed"), steps=512,
+                                progress=False))
+    assert resumed.trained_steps == 256 and resumed.steps == whole.steps == 512
+    _same_weights(tmp_path / "whole", tmp_path / "resumed")
+    assert resumed.evaluations == whole.evaluations
+    if adr:
+        final = [json.loads((tmp_path / run / "checkpoints" / "step_000000000512" /
+                             "state.json").read_text())["adr"] for run in ("whole", "resumed")]
+        assert final[0] == final[1] and final[0]["adr"]["high"][0] > 1.0
+    wa = np.load(whole.last_policy / "weights.npz")
+    wb = np.load(resumed.last_policy / "weights.npz")
+    for key in wa.files:
+        np.testing.assert_array_equal(wa[key], wb[key])
+
+
+@pytest.mark.parametrize("algo, hyper", [
+    ("ppo", TINY),
+    ("sac", {"learning_starts": 64, "batch_size": 16, "buffer_size": 1000}),
+])
+def test_a_run_stopped_and_resumed_equals_one_run(tmp_path, algo, hyper):
+    """256 steps, then resumed to 512 (SAC: the latest checkpoint keeps the replay buffer):
+    the same weights as one run of 512; the learner's and the envs' random streams go on."""
+    cfg = dict(RESUME, algo=algo, hyper=dict(hyper))
+    train(_cfg(tmp_path, out=str(tmp_path / "whole"), **cfg))
+    train(_cfg(tmp_path, out=str(tmp_path / "split"), **{**cfg, "steps": 256}))
+    resumed = train(TrainConfig(resume=str(tmp_path / "split"), steps=512, progress=False))
+    assert resumed.trained_steps == 256
+    _same_weights(tmp_path / "whole", tmp_path / "split")
+
+
+def test_resuming_without_what_makes_it_exact_warns_and_continues(tmp_path):
+    """An older SAC checkpoint has no replay buffer, another number of envs cannot take the
+    env snapshots: both say so and resume as a continuation (SAC's buffer is per env: a
+    clear error)."""
+    hyper = {"learning_starts": 64, "batch_size": 16, "buffer_size": 1000}
+    train(_cfg(tmp_path, algo="sac", hyper=hyper, steps=256, checkpoint_every=128))
+    old = tmp_path / "run" / "checkpoints" / "step_000000000128"
+    with pytest.warns(UserWarning, match="has no replay buffer"):
+        train(TrainConfig(resume=str(old), out=str(tmp_path / "b"), steps=192, progress=False))
+    with pytest.raises(ConfigError, match="the replay buffer holds 2 envs, this run has 1: "
+                                          "resume with envs=2"), pytest.warns(UserWarning):
+        train(TrainConfig(resume=str(tmp_path / "run"), envs=1, steps=320, progress=False))
+    train(_cfg(tmp_path, out=str(tmp_path / "ppo")))
+    with pytest.warns(UserWarning, match="the checkpoint ran 2 envs, this run 1"):
+        result = train(TrainConfig(resume=str(tmp_path / "ppo"), out=str(tmp_path / "c"),
+                                   envs=1, steps=320, progress=False))
+    assert result.steps == 320
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))
+
+
+def test_a_tasks_default_training_options_lie_under_the_users(tmp_path):
+    """configs/train/pendulum_swingup.yaml: s2r train task=pendulum_swingup runs PPO with
+    gSDE and without normalisation; the command line wins; another algo drops its hyper."""
+    from s2r.train.config import load_train_config
+
+    cfg = load_train_config(None, ["task=pendulum_swingup"])
+    assert (cfg.algo, cfg.normalize, cfg.steps) == ("ppo", False, 200_000)
+    assert cfg.hyper["use_sde"] is True and cfg.hyper["gamma"] == 0.98
+    cfg = load_train_config(None, ["task=pendulum_swingup", "hyper.gamma=0.99", "steps=64"])
+    assert cfg.hyper["gamma"] == 0.99 and cfg.hyper["n_steps"] == 1024 and cfg.steps == 64
+    own = tmp_path / "mine.yaml"
+    own.write_text("normalize: true\n")
+    assert load_train_config(str(own), ["task=pendulum_swingup"]).normalize is True
+    cfg = load_train_config(None, ["task=pendulum_swingup", "algo=sac"])
+    assert cfg.algo == "sac" and cfg.hyper == {} and cfg.normalize is False
+    assert load_train_config(None, ["task=cartpole_balance"]) == TrainConfig(
+        task="cartpole_balance")  # no defaults file: the plain defaults
+    out = tmp_path / "run"
+    assert main(["train", "task=pendulum_swingup", "steps=64", "envs=1", "subprocess=false",
+                 "hyper.n_steps=64", "hyper.batch_size=32", "eval_episodes=1", "max_steps=16",
+                 "progress=false", f"out={out}"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["normalize"] is False and saved["hyper"]["use_sde"] is True
+    assert saved["hyper"]["n_steps"] == 64
