@@ -48,6 +48,8 @@ class Combination:
     coefficients: dict[str, float]
     value: float
     std: float
+    meaning: str = ""  # physical meaning of a known form ("torque per volt"), else ""
+    unit: str = ""
 
 
 @dataclass

@@ -144,6 +144,8 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
         nominal_x = x0
     summary = _validation(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment,
                           history, workers, bool(held), start_velocity)
+    overlay = _overlay(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment, history,
+                       start_velocity, "held-out" if held else "fit")
     estimates = _estimates(vec, best.x, info.std)
     warnings = list(info.warnings) + [
         f"{name}: tied to {tie[name]}, its proportional value is outside its bounds and was "
@@ -156,8 +158,8 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                           "evaluations": best.evaluations,
                                           "correlation": _corr(info.correlation, vec.names)},
                                best.trace, best.evaluations, best.cost,
-                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()}),
-                   out)
+                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()},
+                               overlay), out)
 
 
 def _free(table: Any, params: Sequence[str], fixed: set[str]) -> list[str]:
@@ -222,3 +224,32 @@ def _validation(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
                              "fit_percent_nominal": 100.0 * (1.0 - float(b)),
                              "fit_percent_fitted": 100.0 * (1.0 - float(a))}
                          for c, b, a in zip(cols, before, after, strict=True)}}
+
+
+def _overlay(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
+             recs: Sequence[Recording], cols: list[str], spec: Any, segment: float | None,
+             history: float, start_velocity: str, data: str, seconds: float = 3.0
+             ) -> dict[str, Any]:
+    """Measured, nominal and fitted signals of the first ``seconds`` of the first recording,
+    simulated as the fit did (segments of ``segment`` s, or the whole stretch)."""
+    rec = recs[0]
+    n = min(len(rec), int(round(seconds * spec.control_rate)) + 2)
+    part = rec.rows(0, n)
+    segs = cut(part, measured(part, cols, spec.joint_names, list(spec.sensors)), segment,
+               spec.control_rate, history, start_velocity)
+    with Evaluator(sim, segs, cols, spec.joint_names, list(spec.sensors),
+                   np.ones(len(cols))) as ev:
+        nominal, fitted = ev.many([ties.values(x_nominal), ties.values(x_fit)])
+    out, row = [], 0
+    for seg in segs:
+        size = seg.target.size
+        t = seg.t0 + np.arange(1, len(seg.target) + 1) / spec.control_rate
+        shape = seg.target.shape
+        out.append({"t": t, "measured": seg.target,
+                     "nominal": seg.target + nominal[row:row + size].reshape(shape),
+                     "fitted": seg.target + fitted[row:row + size].reshape(shape)})
+        row += size
+    shooting = "single shooting" if segment is None else \
+        f"multiple shooting ({segment:g} s segments from the logged state)"
+    return {"channels": cols, "segments": out, "data": data, "source": rec.source,
+            "shooting": shooting}

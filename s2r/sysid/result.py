@@ -1,6 +1,6 @@
 """The result of system identification and the files it writes.
 
-``write(out)`` puts four files in ``out/``:
+``write(out)`` puts five files in ``out/``:
 
 - ``<out>/result.yaml``: per free parameter ``value``, ``std``, ``ci95: [lo, hi]``,
   ``nominal``, ``at_bound`` and ``unit`` (``std``/``ci95`` are null for a parameter
@@ -14,7 +14,9 @@
   and tied parameters at the values the fit used;
   :func:`randomizers.registry.load_randomization` reads it as it is;
 - ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
-  (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted.
+  (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted;
+- ``<out>/report.html``: all of it on one self-contained page, with plots
+  (:mod:`s2r.sysid.report`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class SysidResult:
     evaluations: int = 0
     cost: float = math.nan
     tied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: measured, nominal and fitted signals of a stretch of held-out data, for the report
+    #: (``channels``, ``segments: [{t, measured, nominal, fitted}]``, ``data``, ``source``,
+    #: ``shooting``); not written to the yaml files
+    overlay: dict[str, Any] | None = None
 
     @property
     def values(self) -> dict[str, float]:
@@ -76,7 +82,8 @@ class SysidResult:
                            "at_bound": e.at_bound, "unit": e.unit}
                        for n, e in self.params.items()},
             "identified": [{"combination": c.name, "kind": c.kind,
-                            "coefficients": c.coefficients, "value": c.value, "std": c.std}
+                            "coefficients": c.coefficients, "value": c.value, "std": c.std,
+                            **({"meaning": c.meaning, "unit": c.unit} if c.meaning else {})}
                            for c in self.combinations],
             "fixed": dict(self.fixed), "tied": dict(self.tied),
             "warnings": list(self.warnings),
@@ -100,7 +107,9 @@ class SysidResult:
         return {"randomizers": entries}
 
     def write(self, out: str | os.PathLike[str]) -> Path:
-        """Write the four files of the module doc to the directory ``out``."""
+        """Write the five files of the module doc to the directory ``out``."""
+        from s2r.sysid.report import write_report
+
         path = Path(out)
         path.mkdir(parents=True, exist_ok=True)
         head = f"# s2r sysid of {self.robot} ({self.method})\n"
@@ -113,4 +122,5 @@ class SysidResult:
             "combination is identified\n" + yaml.safe_dump(self.randomization(),
                                                           sort_keys=False))
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
+        write_report(self, path / "report.html")
         return path

@@ -234,3 +234,25 @@ def test_a_value_set_never_inherits_values_from_the_set_before_it(furuta_log):
             alone = ev({"link.pendulum.mass": 0.03})
             after = ev.many([TRUTH, {"link.pendulum.mass": 0.03}])[1]
     np.testing.assert_array_equal(alone, after)
+
+
+def test_report_html_is_self_contained_and_holds_the_tables(lsq):
+    from s2r.htmlpage import format_cell
+
+    result, out, _ = lsq
+    html = (out / "report.html").read_text()
+    assert 'src="http' not in html and "<script" not in html and "<link" not in html
+    # overlays, correlation heat map and optimizer trace, embedded
+    assert html.count('src="data:image/png;base64,') == 3
+    for name, e in result.params.items():
+        assert name in html
+        for v in (e.value, e.std, e.ci95[0], e.ci95[1], e.nominal):
+            assert f"<td>{format_cell(v, 5)}</td>" in html
+    for s in result.summary["channels"].values():
+        assert f"<td>{format_cell(s['nrmse_fitted'])}</td>" in html
+    overlay = result.overlay
+    assert overlay["data"] == "held-out" and overlay["channels"] == ["q.arm", "q.pendulum"]
+    seg = overlay["segments"][0]
+    # the fitted simulation reproduces the (noise-free) held-out data, the nominal does not
+    assert np.abs(seg["fitted"] - seg["measured"]).max() < 1e-6
+    assert max(np.abs(s["nominal"] - s["measured"]).max() for s in overlay["segments"]) > 1e-4
