@@ -20,6 +20,7 @@ from s2r.errors import ConfigError
 from s2r.param_vector import ParameterVector
 from s2r.sysid.data import Recording, load_data
 from s2r.sysid.evaluate import Evaluator, default_workers
+from s2r.sysid.forms import motor_forms
 from s2r.sysid.identifiability import analyse, require_effect
 from s2r.sysid.optimizers import get_optimizer, jacobian, steps
 from s2r.sysid.result import Estimate, SysidResult
@@ -140,8 +141,11 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
         say("analyse", best.evaluations, best.cost)
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
-                       clusters=[s.target.size for s in segs])
+                       clusters=[s.target.size for s in segs],
+                       forms=motor_forms(spec.actuators, {**sim.get_params(),
+                                                          **ties.values(best.x)}))
         nominal_x = x0
+    say("validate", best.evaluations, best.cost)
     summary = _validation(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment,
                           history, workers, bool(held), start_velocity)
     overlay = _overlay(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment, history,

@@ -40,8 +40,9 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     doc = yaml.safe_load((out / "result.yaml").read_text())
     for name, value in BENCH.items():  # nominal: 0
         assert doc["params"][name]["value"] == pytest.approx(value, rel=0.25), name
-    assert any(c["combination"] == "motor.arm.resistance / motor.arm.torque_constant"
-               for c in doc["identified"])
+    assert any(c["combination"] == "motor.arm.torque_constant / motor.arm.resistance"
+               and c["meaning"] == "torque per volt" for c in doc["identified"])
+    assert "torque per volt: motor.arm.torque_constant / motor.arm.resistance" in text
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"] == "held-out"
     for ch in ("q.arm", "q.pendulum"):
