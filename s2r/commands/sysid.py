@@ -49,6 +49,11 @@ class SysidConfig:
     workers: int | None = setting(None, "worker processes; null: the cores available", ge=1)
     max_evaluations: int | None = setting(None, "residual evaluations at most; null: the "
                                           "optimizer's default", ge=1)
+    distribution: str = setting("covariance", "randomization.yaml: uniform over the 95 % "
+                                "intervals, or dropo: Gaussians fitted to the data's spread",
+                                choices=("covariance", "dropo"))
+    dropo: dict[str, float] = setting(factory=dict, help="DROPO options: samples (8), noise "
+                                      "(0.001 channel std), max_evaluations (2000), seed (0)")
 
 
 def _number(value: float | None, unit: str = "") -> str:
@@ -83,6 +88,7 @@ def sysid(args: argparse.Namespace) -> int:
         state: dict[str, float] = {}
         stages = {"effect": "checking each parameter's effect", "fit": "fitting",
                   "analyse": "uncertainty (Jacobian at the fit)",
+                  "dropo": "DROPO: fitting the randomization to the data",
                   "validate": "held-out validation and report"}
 
         def show(stage: str, n: int, cost: float) -> None:
@@ -102,7 +108,8 @@ def sysid(args: argparse.Namespace) -> int:
                           fixed=dict(cfg.fixed), tie=dict(cfg.tie), workers=cfg.workers,
                           out=cfg.out,
                           progress=show, max_evaluations=cfg.max_evaluations,
-                          start_velocity=cfg.start_velocity)
+                          start_velocity=cfg.start_velocity, distribution=cfg.distribution,
+                          dropo=dict(cfg.dropo))
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "
                   "evaluations)")
     for col in ("parameter", "nominal", "fitted", "std", "95% interval", "unit"):
@@ -125,6 +132,9 @@ def sysid(args: argparse.Namespace) -> int:
                       .rstrip())
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    if result.dropo is not None:
+        for name, mean in result.dropo.mean.items():
+            console.print(f"DROPO: {name} ~ N({mean:.5g}, {result.dropo.std[name]:.3g}^2)")
     summary = result.summary
     for ch, s in summary["channels"].items():
         console.print(f"{summary['data']} {ch}: NRMSE nominal {s['nrmse_nominal']:.4f} -> "

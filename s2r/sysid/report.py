@@ -4,9 +4,9 @@ It holds, in order: the held-out table (NRMSE and fit % per channel, nominal vs
 fitted), overlays of measured, nominal and fitted signals per channel (on held-out
 data, simulated as the fit did: short segments from the logged state, or whole
 episodes for single shooting), the parameter table with its intervals, the identified
-combinations, the warnings, the correlation matrix as a heat map and the optimizer's
-trace (best cost per iteration). Figures are embedded PNG images: the file opens
-anywhere, with no other file and no network.
+combinations, the DROPO distribution if one was fitted, the warnings, the correlation
+matrix as a heat map and the optimizer's trace (best cost per iteration). Figures are
+embedded PNG images: the file opens anywhere, with no other file and no network.
 
 >>> from s2r.sysid.result import Estimate, SysidResult
 >>> r = SysidResult("furuta", "lsq", {"link.pendulum.mass": Estimate(
@@ -91,6 +91,20 @@ def _parameters(page: HtmlPage, doc: dict[str, Any]) -> None:
                      c.get("unit") or ""] for c in doc["identified"]], digits=5)
 
 
+def _dropo(page: HtmlPage, dist: dict[str, Any], params: dict[str, Any]) -> None:
+    if dist["kind"] != "dropo":
+        return
+    page.heading("Randomization fitted to the data (DROPO)")
+    page.paragraph(f"A normal distribution per parameter (truncated to its bounds) that makes "
+                   f"the logs most likely under the randomized simulator: {dist['samples']} "
+                   f"draws per candidate, noise {dist['noise']:g} channel std, "
+                   f"{dist['evaluations']} simulations, log-likelihood "
+                   f"{dist['log_likelihood']:.6g}.")
+    page.table(["parameter", "mean", "std", "point fit", "std of the point fit", "unit"],
+               [[n, dist["mean"][n], dist["std"][n], params[n]["value"], params[n]["std"],
+                 params[n]["unit"]] for n in dist["mean"]], digits=5)
+
+
 def _correlation(page: HtmlPage, corr: dict[str, dict[str, float | None]] | None) -> None:
     if not corr or len(corr) < 2:
         return
@@ -137,6 +151,7 @@ def build(result: Any) -> HtmlPage:
     _held_out(page, summary)
     _overlays(page, getattr(result, "overlay", None))
     _parameters(page, doc)
+    _dropo(page, doc["distribution"], doc["params"])
     if result.warnings:
         page.heading("Warnings")
         page.bullets(result.warnings, css="warning")

@@ -10,8 +10,10 @@
   ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
 - ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
   over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
-  for a parameter identified only in a combination (so the combination is kept); fixed
-  and tied parameters at the values the fit used;
+  for a parameter identified only in a combination (so the combination is kept); with
+  ``distribution=dropo`` a normal distribution truncated to the bounds, whose mean and
+  std DROPO fitted (:mod:`s2r.sysid.dropo`); fixed and tied parameters at the values the
+  fit used;
   :func:`randomizers.registry.load_randomization` reads it as it is;
 - ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
   (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted;
@@ -30,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from s2r.sysid.dropo import DropoFit
 from s2r.sysid.identifiability import Combination
 
 
@@ -66,6 +69,8 @@ class SysidResult:
     #: (``channels``, ``segments: [{t, measured, nominal, fitted}]``, ``data``, ``source``,
     #: ``shooting``); not written to the yaml files
     overlay: dict[str, Any] | None = None
+    #: the DROPO distribution (``distribution=dropo``), else None
+    dropo: DropoFit | None = None
 
     @property
     def values(self) -> dict[str, float]:
@@ -87,14 +92,26 @@ class SysidResult:
                            for c in self.combinations],
             "fixed": dict(self.fixed), "tied": dict(self.tied),
             "warnings": list(self.warnings),
-            "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace)}
+            "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace),
+            "distribution": self._distribution()}
+
+    def _distribution(self) -> dict[str, Any]:
+        d = self.dropo
+        if d is None:
+            return {"kind": "covariance"}
+        return {"kind": "dropo", "mean": d.mean, "std": d.std, "samples": d.samples,
+                "noise": d.noise, "log_likelihood": d.log_likelihood,
+                "evaluations": d.evaluations}
 
     def randomization(self) -> dict[str, Any]:
         """The content of the randomization file (``<out>/randomization.yaml``)."""
         entries = []
         for name, e in self.params.items():
-            if e.ci95 is None:
-                dist: Any = e.value
+            if self.dropo is not None:
+                dist: Any = {"truncated_normal": [self.dropo.mean[name], self.dropo.std[name],
+                                                  e.low, e.high]}
+            elif e.ci95 is None:
+                dist = e.value
             else:
                 lo, hi = max(e.ci95[0], e.low), min(e.ci95[1], e.high)
                 dist = [lo, hi] if hi > lo else e.value
@@ -118,9 +135,11 @@ class SysidResult:
             head + "# fitted and fixed values, taken by SimRobot(params=...) and "
             "`s2r emulate truth=`\n" + yaml.safe_dump(self.values, sort_keys=False))
         (path / "randomization.yaml").write_text(
-            head + "# uniform over each parameter's 95 % interval; a constant where only a "
-            "combination is identified\n" + yaml.safe_dump(self.randomization(),
-                                                          sort_keys=False))
+            head + ("# DROPO: a Gaussian per parameter fitted to the data's spread\n"
+                    if self.dropo is not None else
+                    "# uniform over each parameter's 95 % interval; a constant where only a "
+                    "combination is identified\n") + yaml.safe_dump(self.randomization(),
+                                                                    sort_keys=False))
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
         write_report(self, path / "report.html")
         return path
