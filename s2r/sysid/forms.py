@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Form:
@@ -71,4 +73,31 @@ def motor_forms(actuators: Sequence[Any], values: Mapping[str, float]) -> list[F
                             f"viscous damping of joint {a.joint} (bearing + back-EMF)",
                             "N*m*s/rad", (rm, km, gear, b),
                             lambda v, b=b, emf=emf: v[b] + emf(v), base))
+    return out
+
+
+def motor_symmetries(actuators: Sequence[Any], names: Sequence[str],
+                     values: Mapping[str, float]) -> list[np.ndarray]:
+    """Directions in the fit's vector ``x`` (``log`` of resistance and torque constant, the
+    damping as it is) that keep every DC motor's torque per volt and its joint's total
+    viscous damping: ``d log km = d log Rm = 1``, ``d b = -N^2 km^2 / Rm``. Only for motors
+    whose three parameters are all in ``names``.
+
+    >>> from s2r.robot import ActuatorSpec
+    >>> act = ActuatorSpec("arm", "arm", "dc_motor", -5.0, 5.0)
+    >>> names = ["motor.arm.resistance", "motor.arm.torque_constant", "joint.arm.damping"]
+    >>> motor_symmetries([act], names, {names[0]: 8.0, names[1]: 0.04, names[2]: 0.001})
+    [array([ 1.e+00,  1.e+00, -2.e-04])]
+    """
+    out = []
+    for a in actuators:
+        rm, km = f"motor.{a.name}.resistance", f"motor.{a.name}.torque_constant"
+        b = f"joint.{a.joint}.damping"
+        if a.kind != "dc_motor" or not {rm, km, b} <= set(names):
+            continue
+        n = values.get(f"motor.{a.name}.gear_ratio", 1.0)
+        d = np.zeros(len(names))
+        d[list(names).index(rm)] = d[list(names).index(km)] = 1.0
+        d[list(names).index(b)] = -((n * values[km]) ** 2) / values[rm]
+        out.append(d)
     return out

@@ -191,11 +191,18 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
 
 def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.ndarray,
             log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3,
-            clusters: Sequence[int] | None = None, forms: Sequence[Form] = ()) -> Analysis:
+            clusters: Sequence[int] | None = None, forms: Sequence[Form] = (),
+            directions: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Analysis:
     """Covariance, identified combinations and warnings at the optimum ``x`` (see module).
 
     ``forms``: known physical combinations (:mod:`s2r.sysid.forms`) reported, where the
     data identify them, before any anonymous monomial or linear form.
+
+    ``directions``: ``(d, r_d)`` pairs, a step direction ``d`` in ``x`` and the residuals'
+    derivative along it measured by a dedicated difference (a model symmetry, such as a
+    DC motor's ``km``, ``Rm`` and damping moving together). Where ``|r_d|`` is below
+    ``rtol`` times the largest singular value the direction counts as unseen, even if
+    the Jacobian's columns, each with its own finite-difference error, do not cancel.
 
     ``clusters``: lengths of consecutive blocks of residuals (one per segment) whose
     errors may be correlated with each other; given, the covariance is the cluster-robust
@@ -207,6 +214,13 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     names = list(names)
     s = _scales(x, log, low, high)
     jz = jac * s  # d r / d z
+    top = float(np.linalg.norm(jz, 2)) if jz.size else 0.0
+    for d, rd in directions:
+        dz = np.asarray(d, dtype=float) / s
+        norm = float(np.linalg.norm(dz))
+        if norm > 0 and np.linalg.norm(rd) / norm < rtol * top:
+            u = dz / norm
+            jz = jz - np.outer(jz @ u, u)  # the data do not see u: remove it exactly
     _, sv, vt = np.linalg.svd(jz, full_matrices=False)
     keep = sv > rtol * (sv[0] if len(sv) and sv[0] > 0 else 1.0)
     rank = int(keep.sum())

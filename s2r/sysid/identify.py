@@ -21,7 +21,7 @@ from s2r.param_vector import ParameterVector
 from s2r.sysid.data import Recording, load_data
 from s2r.sysid.dropo import DropoFit, fit_dropo
 from s2r.sysid.evaluate import Evaluator, default_workers
-from s2r.sysid.forms import motor_forms
+from s2r.sysid.forms import motor_forms, motor_symmetries
 from s2r.sysid.identifiability import analyse, require_effect
 from s2r.sysid.optimizers import get_optimizer, jacobian, steps
 from s2r.sysid.result import Estimate, SysidResult
@@ -159,10 +159,13 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                   lambda n, cost: say("fit", n + len(x0) + 1, cost))
         say("analyse", best.evaluations, best.cost)
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
+        at_fit = {**sim.get_params(), **ties.values(best.x)}
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
                        clusters=[s.target.size for s in segs],
-                       forms=motor_forms(spec.actuators, {**sim.get_params(),
-                                                          **ties.values(best.x)}))
+                       forms=motor_forms(spec.actuators, at_fit),
+                       directions=_directions(many, best.x, r, low, high, vec.log,
+                                              motor_symmetries(spec.actuators, vec.names,
+                                                               at_fit)))
         spread = None
         if dropo is not None:
             say("dropo", 0, math.nan)
@@ -188,6 +191,19 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                best.trace, best.evaluations, best.cost,
                                {f: {"to": lead, "value": final[f]} for f, lead in tie.items()},
                                overlay, spread), out)
+
+
+def _directions(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x: np.ndarray,
+                r: np.ndarray, low: np.ndarray, high: np.ndarray, log: np.ndarray,
+                ds: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(d, dr/dt)`` for each direction ``d``: one difference along it (a 0.1 % step in
+    the log-scaled parameters), inward at a bound."""
+    out = []
+    for d in ds:
+        h = 1e-3 / max(float(np.max(np.abs(np.where(log, d, 0.0)))), 1e-12)
+        step = h if np.all(x + h * d <= high) and np.all(x + h * d >= low) else -h
+        out.append((d, (many([x + step * d])[0] - r) / step))
+    return out
 
 
 def _dropo(ev: Evaluator, vec: ParameterVector, ties: Ties, x: np.ndarray, std: np.ndarray,
