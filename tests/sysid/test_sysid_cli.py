@@ -61,6 +61,9 @@ def test_sysid_cli_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["sysid", "robot=furuta", f"logs=[{missing}]", "params=[x]",
                  "method=newton"]) == 2
     assert "method" in capsys.readouterr().err
+    assert main(["sysid", "robot=furuta", f"logs=[{missing}]", "params=[x]",
+                 "distribution=wide"]) == 2
+    assert "distribution" in capsys.readouterr().err
 
 
 def test_sysid_help_and_the_shipped_config(capsys):
@@ -70,7 +73,8 @@ def test_sysid_help_and_the_shipped_config(capsys):
     with pytest.raises(SystemExit):
         main(["sysid", "--help"])
     text = capsys.readouterr().out
-    for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity"):
+    for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity",
+                "distribution", "dropo"):
         assert f"  {key} " in text
     cfg = load_structured(SysidConfig, REPO / "configs/sysid/furuta_motor.yaml")
     assert cfg.robot == "furuta" and cfg.segment == 0.15 and "motor.arm.deadzone" in cfg.params
