@@ -90,11 +90,14 @@ def record_truth(truth: Mapping[str, Any], path: Path, duration: float, seed: in
 
     truth_file = path.with_suffix(".truth.yaml")
     truth_file.write_text(yaml.safe_dump(dict(truth), sort_keys=False))
+    # lockstep: no wall-clock deadline matters, so the timeouts are generous (a loaded
+    # machine may take far longer than a control period to answer)
     with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=seed,
-                                 truth=str(truth_file))) as emu:
+                                 truth=str(truth_file),
+                                 lockstep_wall_timeout_ms=30000)) as emu:
         record(RecordConfig(port=emu.port, paced=False, robot="furuta", duration=duration,
                             excitation="multisine", amplitude=3.0, f0=0.3, f1=4.0, seed=seed,
-                            out=str(path)))
+                            out=str(path), reply_timeout=2.0))
     return path
 
 
