@@ -16,6 +16,12 @@ For the furuta emulator's bench truth (configs/hardware/truth/furuta_bench.yaml)
    ``km / Rm`` and its joint's total viscous damping ``b + km^2 / Rm``: from voltages
    and positions, ``km`` and ``Rm`` are not separable from the joint's damping).
 
+Signals (``--signals``): joint positions and the motor current by default. From
+positions alone, scaling every mass and inertia and every torque (per volt, damping,
+friction) by one factor changes the motion only through the few fixed inertias (the
+motor's armature, the arm's own mass), so the absolute scale is only weakly determined;
+the current ``(u - km qd) / Rm`` fixes ``km`` and ``Rm``, hence the scale.
+
 Random truths: pendulum mass and centre of mass, arm inertia, both joints' damping, motor
 resistance and torque constant at nominal times U(0.7, 1.3); deadzone U(0.05, 0.3) V;
 Coulomb friction U(0.5, 4) mN*m (arm) and U(0.01, 0.1) mN*m (pendulum); action delay
@@ -59,6 +65,8 @@ SCALED = ["link.pendulum.mass", "link.pendulum.com_z", "link.arm.inertia_zz",
           "joint.arm.damping", "joint.pendulum.damping", "motor.arm.resistance",
           "motor.arm.torque_constant"]
 DELAY_RANGE = 0.010
+#: the channels compared: joint positions and the motor current (see the module doc)
+SIGNALS = ("q", "current.arm")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -164,8 +172,8 @@ def quantities(result: Any, truth_values: Mapping[str, float],
     return out, unmatched
 
 
-def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int
-             ) -> tuple[dict[str, float], int]:
+def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int,
+             signals: Sequence[str] = SIGNALS) -> tuple[dict[str, float], int]:
     """Single shooting minimised by Nelder-Mead from the nominal values (log scale for the
     positive parameters, within the bounds): the fitted values and the simulations run."""
     from scipy.optimize import minimize
@@ -178,15 +186,16 @@ def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int
     spec = robot.spec
     vec = ParameterVector(robot.params, free=list(names))
     fit, _ = load_data([log], spec, 0.2)
-    cols = channels(["q"], spec.joint_names, [])
+    sensors = list(spec.sensors)
+    cols = channels(signals, spec.joint_names, sensors)
     history = 2.0 * robot.params["delay.action"].high + 2.0 / spec.control_rate
-    segs = [s for r in fit for s in cut(r, measured(r, cols, spec.joint_names, []), None,
+    segs = [s for r in fit for s in cut(r, measured(r, cols, spec.joint_names, sensors), None,
                                         spec.control_rate, history)]
     scales = np.concatenate([s.target for s in segs]).std(axis=0)
     low, high = vec.bounds()
     x0 = np.clip(vec.to_vector(robot.get_params()), low, high)
     count = [0]
-    with Evaluator(robot, segs, cols, spec.joint_names, [], scales, 1) as ev:
+    with Evaluator(robot, segs, cols, spec.joint_names, sensors, scales, 1) as ev:
         def cost(x: np.ndarray) -> float:
             count[0] += 1
             r = ev(vec.from_vector(np.clip(x, low, high)))
@@ -198,7 +207,8 @@ def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int
 
 
 def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: float, seed: int,
-              workers: int, max_evaluations: int | None, baseline_evaluations: int) -> Outcome:
+              workers: int, max_evaluations: int | None, baseline_evaluations: int,
+              signals: Sequence[str] = SIGNALS) -> Outcome:
     """Record, identify and run the baseline for one truth."""
     from s2r.sim import SimRobot
     from s2r.sysid import identify
@@ -211,12 +221,12 @@ def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: flo
     t1 = time.perf_counter()
     result = identify("furuta", [log], FIT, method="lsq", holdout=0.2, segment=0.15,
                       workers=workers, out=workdir / label, max_evaluations=max_evaluations,
-                      start_velocity="central")
+                      start_velocity="central", signals=list(signals))
     t2 = time.perf_counter()
     with SimRobot("furuta") as sim:
         nominal = sim.get_params()
         spec = sim.spec
-        found, used = baseline(sim, log, FIT, baseline_evaluations)
+        found, used = baseline(sim, log, FIT, baseline_evaluations, signals)
     t3 = time.perf_counter()
     truth_values = _values(nominal, truth)
     qs, unmatched = quantities(result, truth_values, nominal, spec)
@@ -285,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--baseline-evaluations", type=int, default=300)
     p.add_argument("--max-evaluations", type=int, default=None,
                    help="identification budget; default: the optimizer's")
+    p.add_argument("--signals", default=",".join(SIGNALS),
+                   help="compared channels, comma separated (q: positions only)")
     p.add_argument("--quick", action="store_true", help="bench truth, 6 s, small budgets")
     p.add_argument("--out", default=None, help="keep logs and fits here (default: temporary)")
     a = p.parse_args(argv)
@@ -298,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     rng = np.random.default_rng(a.seed)
     truths = [("bench", bench_truth())] + [(f"random{i}", random_truth(rng, nominal))
                                            for i in range(a.truths)]
-    print(f"sysid recovery: {len(truths)} truths, {a.duration:g} s each, {a.workers} workers, "
+    print(f"sysid recovery: {len(truths)} truths, {a.duration:g} s each, signals "
+          f"{a.signals}, {a.workers} workers, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -306,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         workdir.mkdir(parents=True, exist_ok=True)
         for i, (label, truth) in enumerate(truths):
             o = run_truth(label, truth, workdir, a.duration, a.seed + i, a.workers,
-                          a.max_evaluations, a.baseline_evaluations)
+                          a.max_evaluations, a.baseline_evaluations, a.signals.split(","))
             print_truth(o)
             outcomes.append(o)
     s = summarise(outcomes)
