@@ -25,11 +25,12 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     truth = tmp_path / "truth.yaml"
     truth.write_text("\n".join(line for line in bench.splitlines() if "com_z" not in line))
     rec = tmp_path / "rec.s2r.csv"
-    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=0,
-                                 truth=str(truth))) as emu:
+    # lockstep has no deadline: generous timeouts, so a loaded machine does not trip them
+    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=0, truth=str(truth),
+                                 lockstep_wall_timeout_ms=30000)) as emu:
         assert main(["record", "robot=furuta", f"port={emu.port}", "excitation=multisine",
                      "duration=12", "amplitude=3", "f0=0.3", "f1=4", f"out={rec}",
-                     "paced=false"]) == 0
+                     "paced=false", "reply_timeout=2.0"]) == 0
     out = tmp_path / "fit"
     assert main(["sysid", "robot=furuta", f"logs=[{rec}]", f"out={out}", "workers=2",
                  "params=[link.pendulum.mass,joint.arm.damping,joint.arm.coulomb,"
