@@ -4,8 +4,8 @@ randomization config centred on it.
     s2r sysid robot=furuta logs=[rec.s2r.csv] params=[link.pendulum.mass,joint.*.damping] \\
         out=sysid_out method=lsq holdout=0.2
 
-Writes ``<out>/result.yaml``, ``<out>/params.yaml``, ``<out>/randomization.yaml`` and
-``<out>/summary.json``
+Writes ``<out>/result.yaml``, ``<out>/params.yaml``, ``<out>/randomization.yaml``,
+``<out>/summary.json`` and ``<out>/report.html``
 (s2r/sysid/README.md says what each holds) and prints the table of estimates, the
 identified combinations, the warnings and the held-out NRMSE, nominal vs fitted.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,11 @@ class SysidConfig:
     workers: int | None = setting(None, "worker processes; null: the cores available", ge=1)
     max_evaluations: int | None = setting(None, "residual evaluations at most; null: the "
                                           "optimizer's default", ge=1)
+    distribution: str = setting("covariance", "randomization.yaml: uniform over the 95 % "
+                                "intervals, or dropo: Gaussians fitted to the data's spread",
+                                choices=("covariance", "dropo"))
+    dropo: dict[str, float] = setting(factory=dict, help="DROPO options: samples (8), noise "
+                                      "(0.001 channel std), max_evaluations (2000), seed (0)")
 
 
 def _number(value: float | None, unit: str = "") -> str:
@@ -74,21 +80,36 @@ def sysid(args: argparse.Namespace) -> int:
                           where="<overrides>")
     holdout = cfg.holdout if isinstance(cfg.holdout, (int, float)) else list(cfg.holdout)
     console = Console()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("sysid: reading logs", total=None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  TextColumn("[cyan]{task.completed} evaluations"),
+                  TextColumn("{task.fields[cost]}"), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("sysid: reading logs", total=None, cost="", rate="")
+        state: dict[str, float] = {}
+        stages = {"effect": "checking each parameter's effect", "fit": "fitting",
+                  "analyse": "uncertainty (Jacobian at the fit)",
+                  "dropo": "DROPO: fitting the randomization to the data",
+                  "validate": "held-out validation and report"}
 
         def show(stage: str, n: int, cost: float) -> None:
-            text = f"sysid {stage}: {n} evaluations" + ("" if math.isnan(cost) else
-                                                          f", cost {cost:.6g}")
-            progress.update(task, description=text)
+            now = time.monotonic()
+            t0 = state.setdefault("t0", now)
+            best = ""
+            if not math.isnan(cost):
+                first = state.setdefault("cost0", cost)
+                best = f"best cost {cost:.6g}" + (f" ({cost / first:.1%} of the first)"
+                                                  if first > 0 else "")
+            rate = f"{n / (now - t0):.1f}/s" if n and now > t0 else ""
+            progress.update(task, description=f"sysid {stages.get(stage, stage)}",
+                            completed=n, cost=best, rate=rate)
 
         result = identify(cfg.robot, list(cfg.logs), list(cfg.params), method=cfg.method,
                           holdout=holdout, segment=cfg.segment, signals=list(cfg.signals),
                           fixed=dict(cfg.fixed), tie=dict(cfg.tie), workers=cfg.workers,
                           out=cfg.out,
                           progress=show, max_evaluations=cfg.max_evaluations,
-                          start_velocity=cfg.start_velocity)
+                          start_velocity=cfg.start_velocity, distribution=cfg.distribution,
+                          dropo=dict(cfg.dropo))
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "
                   "evaluations)")
     for col in ("parameter", "nominal", "fitted", "std", "95% interval", "unit"):
@@ -98,15 +119,26 @@ def sysid(args: argparse.Namespace) -> int:
         table.add_row(name, _number(e.nominal), _number(e.value) + (" (at bound)" if e.at_bound
                                                                     else ""),
                       _number(e.std), ci, e.unit)
+    if result.combinations:  # what the data fix where the parameters alone are not
+        table.add_section()
+        for c in result.combinations:
+            ci = f"[{c.value - 1.96 * c.std:.5g}, {c.value + 1.96 * c.std:.5g}]"
+            table.add_row(f"{c.meaning or 'combination'}: {c.name}", "-", _number(c.value),
+                          _number(c.std), ci, c.unit or "(z)" if c.kind == "linear" else c.unit)
     console.print(table)
     for c in result.combinations:
-        console.print(f"identified: {c.name} = {c.value:.6g} +- {c.std:.2g}")
+        what = f"{c.meaning}: " if c.meaning else ""
+        console.print(f"identified: {what}{c.name} = {c.value:.6g} +- {c.std:.2g} {c.unit}"
+                      .rstrip())
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    if result.dropo is not None:
+        for name, mean in result.dropo.mean.items():
+            console.print(f"DROPO: {name} ~ N({mean:.5g}, {result.dropo.std[name]:.3g}^2)")
     summary = result.summary
     for ch, s in summary["channels"].items():
         console.print(f"{summary['data']} {ch}: NRMSE nominal {s['nrmse_nominal']:.4f} -> "
                       f"fitted {s['nrmse_fitted']:.4f}")
     console.print(f"written to {cfg.out}/ (result.yaml, params.yaml, randomization.yaml, "
-                  "summary.json)")
+                  "summary.json, report.html)")
     return 0

@@ -9,8 +9,9 @@ effect of the same relative change:
 - right singular vectors of ``J`` with a singular value below ``rtol`` times the
   largest are directions the data cannot see. The parameters they involve form a
   group; what *is* identified in the group are the combinations orthogonal to those
-  directions: products of powers (``km / Rm``) where such a monomial exists, else the
-  linear form in ``z`` itself;
+  directions: known physical forms first (a DC motor's torque per volt ``km / Rm`` and
+  its joint's total viscous damping ``b + km^2 / Rm``, :mod:`s2r.sysid.forms`), then
+  products of powers where such a monomial exists, else the linear form in ``z`` itself;
 - the covariance ``s^2 (J^T J)^+`` (``s^2`` the residual variance) gives standard
   deviations, 95 % intervals (log-normal for log-scaled parameters) and correlations;
   parameters in a group get no standard deviation of their own;
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2r.errors import ParameterError
+from s2r.sysid.forms import Form
 
 RHO_WARN = 0.95
 
@@ -48,6 +50,8 @@ class Combination:
     coefficients: dict[str, float]
     value: float
     std: float
+    meaning: str = ""  # physical meaning of a known form ("torque per volt"), else ""
+    unit: str = ""
 
 
 @dataclass
@@ -105,11 +109,12 @@ def _groups(null: np.ndarray, tol: float) -> list[list[int]]:
 
 
 def _monomials(idx: list[int], log: np.ndarray, null: np.ndarray, want: int,
-               tol: float) -> list[np.ndarray]:
-    """Up to ``want`` independent small-integer exponent vectors orthogonal to ``null``."""
+               tol: float, start: Sequence[np.ndarray] = ()) -> list[np.ndarray]:
+    """Up to ``want`` small-integer exponent vectors orthogonal to ``null``, independent of
+    each other and of ``start``."""
     logs = [i for i in idx if log[i]]
     found: list[np.ndarray] = []
-    if not logs or len(logs) > 5:
+    if not logs or len(logs) > 5 or want <= 0:
         return found
     candidates = []
     for a in itertools.product(range(-2, 3), repeat=len(logs)):
@@ -124,9 +129,54 @@ def _monomials(idx: list[int], log: np.ndarray, null: np.ndarray, want: int,
     for f in candidates:
         if len(found) == want:
             break
-        if np.linalg.matrix_rank(np.array([*found, f])) == len(found) + 1:
+        if np.linalg.matrix_rank(np.array([*start, *found, f])) == len(start) + len(found) + 1:
             found.append(f)
     return found
+
+
+def _form_gradient(form: Form, names: list[str], values: dict[str, float], log: np.ndarray,
+                   s: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d form / d z at ``values`` by central differences (z: log p, or p / s)."""
+    grad = np.zeros(len(names))
+    for i, name in enumerate(names):
+        if name not in form.params:
+            continue
+        up, down = dict(values), dict(values)
+        if log[i]:
+            up[name], down[name] = values[name] * np.exp(eps), values[name] * np.exp(-eps)
+        else:
+            up[name], down[name] = values[name] + eps * s[i], values[name] - eps * s[i]
+        grad[i] = (form(up) - form(down)) / (2 * eps)
+    return grad
+
+
+def _physical(g: list[int], forms: Sequence[Form], names: list[str], x: np.ndarray,
+              log: np.ndarray, s: np.ndarray, null: np.ndarray, cov_z: np.ndarray, want: int,
+              tol: float) -> tuple[list[np.ndarray], list[Combination]]:
+    """The known ``forms`` on the group ``g`` that the data identify (gradient orthogonal to
+    ``null``), independent of each other, at most ``want``."""
+    values = {n: float(np.exp(v) if lg else v) for n, v, lg in zip(names, x, log, strict=True)}
+    grads: list[np.ndarray] = []
+    out: list[Combination] = []
+    for form in forms:
+        if len(out) == want or not any(names[i] in form.params for i in g):
+            continue
+        grad = _form_gradient(form, names, values, log, s)
+        norm = np.linalg.norm(grad)
+        if not norm > 0 or np.linalg.norm(null.T @ grad) > tol * norm:
+            continue
+        if np.linalg.matrix_rank(np.array([*grads, grad]), tol=1e-9 * norm) <= len(grads):
+            continue
+        grads.append(grad)
+        value = form(values)
+        # coefficients: elasticities d log(form) / d log(p), from d form / d z
+        per_p = np.where(log, grad, grad * x / s)  # p * d form / d p
+        out.append(Combination(form.name, "physical",
+                               {names[i]: float(per_p[i] / value) for i in _where(grad != 0)},
+                               value,
+                               math.sqrt(max(float(grad @ cov_z @ grad), 0.0)), form.meaning,
+                               form.unit))
+    return grads, out
 
 
 def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
@@ -141,8 +191,18 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
 
 def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.ndarray,
             log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3,
-            clusters: Sequence[int] | None = None) -> Analysis:
+            clusters: Sequence[int] | None = None, forms: Sequence[Form] = (),
+            directions: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Analysis:
     """Covariance, identified combinations and warnings at the optimum ``x`` (see module).
+
+    ``forms``: known physical combinations (:mod:`s2r.sysid.forms`) reported, where the
+    data identify them, before any anonymous monomial or linear form.
+
+    ``directions``: ``(d, r_d)`` pairs, a step direction ``d`` in ``x`` and the residuals'
+    derivative along it measured by a dedicated difference (a model symmetry, such as a
+    DC motor's ``km``, ``Rm`` and damping moving together). Where ``|r_d|`` is below
+    ``rtol`` times the largest singular value the direction counts as unseen, even if
+    the Jacobian's columns, each with its own finite-difference error, do not cancel.
 
     ``clusters``: lengths of consecutive blocks of residuals (one per segment) whose
     errors may be correlated with each other; given, the covariance is the cluster-robust
@@ -154,6 +214,13 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     names = list(names)
     s = _scales(x, log, low, high)
     jz = jac * s  # d r / d z
+    top = float(np.linalg.norm(jz, 2)) if jz.size else 0.0
+    for d, rd in directions:
+        dz = np.asarray(d, dtype=float) / s
+        norm = float(np.linalg.norm(dz))
+        if norm > 0 and np.linalg.norm(rd) / norm < rtol * top:
+            u = dz / norm
+            jz = jz - np.outer(jz @ u, u)  # the data do not see u: remove it exactly
     _, sv, vt = np.linalg.svd(jz, full_matrices=False)
     keep = sv > rtol * (sv[0] if len(sv) and sv[0] > 0 else 1.0)
     rank = int(keep.sum())
@@ -187,7 +254,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
         g_null = v_null[:, [k for k in range(v_null.shape[1])
                             if np.any(np.abs(v_null[g, k]) > 0.05)]]
         want = len(g) - g_null.shape[1]
-        combos = _monomials(g, log, g_null, want, 0.02)
+        grads, known = _physical(g, forms, names, x, log, s, g_null, cov_z, want, 0.02)
+        out.combinations += known
+        combos = _monomials(g, log, g_null, want - len(known), 0.02, grads)
         for a in combos:
             value = float(np.exp(a @ x))
             out.combinations.append(Combination(
@@ -196,13 +265,14 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
                 value * math.sqrt(max(float(a @ cov_z @ a), 0.0))))
         # the rest of the group's identified space, as linear forms in z
         rest = np.zeros((0, p))
-        if combos:
-            q, _ = np.linalg.qr(np.array(combos).T)
+        taken = [*grads, *combos]
+        if taken:
+            q, _ = np.linalg.qr(np.array(taken).T)
             proj = v_id - q @ (q.T @ v_id)
         else:
             proj = v_id
         u, sr, _ = np.linalg.svd(proj[g], full_matrices=False)
-        for k in range(min(want - len(combos), len(sr))):
+        for k in range(min(want - len(taken), len(sr))):
             c = np.zeros(p)
             c[g] = u[:, k] / np.max(np.abs(u[:, k]))
             rest = np.vstack([rest, c])

@@ -19,7 +19,9 @@ import numpy as np
 from s2r.errors import ConfigError
 from s2r.param_vector import ParameterVector
 from s2r.sysid.data import Recording, load_data
+from s2r.sysid.dropo import DropoFit, fit_dropo
 from s2r.sysid.evaluate import Evaluator, default_workers
+from s2r.sysid.forms import motor_forms, motor_symmetries
 from s2r.sysid.identifiability import analyse, require_effect
 from s2r.sysid.optimizers import get_optimizer, jacobian, steps
 from s2r.sysid.result import Estimate, SysidResult
@@ -27,6 +29,9 @@ from s2r.sysid.segments import Segment, channels, cut, measured
 from s2r.sysid.ties import Ties
 
 Pathish = str | os.PathLike[str]
+#: what randomization.yaml randomizes over (see identify)
+DISTRIBUTIONS = ("covariance", "dropo")
+DROPO_OPTIONS = {"samples", "noise", "max_evaluations", "seed"}
 #: progress(stage, evaluations so far, best cost)
 Progress = Callable[[str, int, float], None]
 
@@ -62,7 +67,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
              workers: int | None = None,
              out: Pathish | None = None, progress: Progress | None = None,
              max_evaluations: int | None = None, rtol: float = 1e-3,
-             start_velocity: str = "logged") -> SysidResult:
+             start_velocity: str = "logged", distribution: str = "covariance",
+             dropo: Mapping[str, Any] | None = None) -> SysidResult:
     """Fit ``params`` (names or globs) of ``robot`` to ``logs``; write ``out`` if given.
 
     Args:
@@ -81,6 +87,11 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
         rtol: singular values below ``rtol`` times the largest count as not identified.
         start_velocity: ``logged`` or ``central`` (from the positions around the start
             row, see :func:`s2r.sysid.segments.start_velocities`).
+        distribution: what ``randomization.yaml`` randomizes over: ``covariance`` (uniform
+            over each 95 % interval) or ``dropo`` (a Gaussian per parameter whose spread
+            is fitted to the data, :mod:`s2r.sysid.dropo`).
+        dropo: options of :func:`s2r.sysid.dropo.fit_dropo` (``samples``, ``noise``,
+            ``max_evaluations``, ``seed``).
 
     >>> identify("pendulum", [], ["link.pole.mass"])
     Traceback (most recent call last):
@@ -89,6 +100,13 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     """
     from s2r.sim import SimRobot
 
+    if distribution not in DISTRIBUTIONS:
+        raise ConfigError(f"distribution: must be one of {', '.join(DISTRIBUTIONS)}, got "
+                          f"{distribution!r}", where="distribution")
+    unknown = set(dropo or {}) - DROPO_OPTIONS
+    if unknown:
+        raise ConfigError(f"dropo: unknown options {sorted(unknown)} (known: "
+                          f"{', '.join(sorted(DROPO_OPTIONS))})", where="dropo")
     if segment is not None and not segment > 0:
         raise ConfigError(f"segment: must be > 0 s (or null for single shooting), got {segment}",
                           where="segment")
@@ -98,7 +116,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     try:
         return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
                          dict(tie or {}), workers or default_workers(), out, say,
-                         max_evaluations, rtol, start_velocity)
+                         max_evaluations, rtol, start_velocity,
+                         dict(dropo or {}) if distribution == "dropo" else None)
     finally:
         if own:
             sim.close()
@@ -107,7 +126,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
 def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: Any,
               segment: float | None, signals: Sequence[str], fixed: Mapping[str, float],
               tie: dict[str, str], workers: int, out: Pathish | None, say: Progress,
-              max_evaluations: int | None, rtol: float, start_velocity: str) -> SysidResult:
+              max_evaluations: int | None, rtol: float, start_velocity: str,
+              dropo: dict[str, Any] | None) -> SysidResult:
     spec = sim.spec
     optimizer = get_optimizer(method, **({"max_evaluations": max_evaluations}
                                          if max_evaluations else {}))
@@ -139,11 +159,24 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                   lambda n, cost: say("fit", n + len(x0) + 1, cost))
         say("analyse", best.evaluations, best.cost)
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
+        at_fit = {**sim.get_params(), **ties.values(best.x)}
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
-                       clusters=[s.target.size for s in segs])
+                       clusters=[s.target.size for s in segs],
+                       forms=motor_forms(spec.actuators, at_fit),
+                       directions=_directions(many, best.x, r, low, high, vec.log,
+                                              motor_symmetries(spec.actuators, vec.names,
+                                                               at_fit)))
+        spread = None
+        if dropo is not None:
+            say("dropo", 0, math.nan)
+            spread = _dropo(ev, vec, ties, best.x, info.std, dropo,
+                            lambda n, cost: say("dropo", n, cost))
         nominal_x = x0
+    say("validate", best.evaluations, best.cost)
     summary = _validation(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment,
                           history, workers, bool(held), start_velocity)
+    overlay = _overlay(sim, ties, nominal_x, best.x, held or fit, cols, spec, segment, history,
+                       start_velocity, "held-out" if held else "fit")
     estimates = _estimates(vec, best.x, info.std)
     warnings = list(info.warnings) + [
         f"{name}: tied to {tie[name]}, its proportional value is outside its bounds and was "
@@ -156,8 +189,39 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                           "evaluations": best.evaluations,
                                           "correlation": _corr(info.correlation, vec.names)},
                                best.trace, best.evaluations, best.cost,
-                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()}),
-                   out)
+                               {f: {"to": lead, "value": final[f]} for f, lead in tie.items()},
+                               overlay, spread), out)
+
+
+def _directions(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x: np.ndarray,
+                r: np.ndarray, low: np.ndarray, high: np.ndarray, log: np.ndarray,
+                ds: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(d, dr/dt)`` for each direction ``d``: one difference along it (a 0.1 % step in
+    the log-scaled parameters), inward at a bound."""
+    out = []
+    for d in ds:
+        h = 1e-3 / max(float(np.max(np.abs(np.where(log, d, 0.0)))), 1e-12)
+        step = h if np.all(x + h * d <= high) and np.all(x + h * d >= low) else -h
+        out.append((d, (many([x + step * d])[0] - r) / step))
+    return out
+
+
+def _dropo(ev: Evaluator, vec: ParameterVector, ties: Ties, x: np.ndarray, std: np.ndarray,
+           options: dict[str, Any], report: Callable[[int, float], None]) -> DropoFit:
+    """DROPO over the free parameters, from the point fit (physical units, table bounds)."""
+    table = vec.table
+    low = np.array([table[n].low for n in vec.names])
+    high = np.array([table[n].high for n in vec.names])
+    mean0 = np.array([vec.from_vector(x)[n] for n in vec.names])
+    # start spread: the fit's standard deviation (delta method on a log scale), at least
+    # 1 % of the value (a parameter seen only in a combination has none)
+    sd = np.where(np.isfinite(std), np.where(vec.log, std * mean0, std), 0.0)
+    std0 = np.maximum(sd, 0.01 * np.maximum(np.abs(mean0), 1e-3 * (high - low)))
+
+    def many(sets: Sequence[dict[str, float]]) -> list[np.ndarray]:
+        return ev.many([ties.values(vec.to_vector({**vec.fixed, **v})) for v in sets])
+
+    return fit_dropo(many, vec.names, low, high, mean0, std0, report=report, **options)
 
 
 def _free(table: Any, params: Sequence[str], fixed: set[str]) -> list[str]:
@@ -222,3 +286,32 @@ def _validation(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
                              "fit_percent_nominal": 100.0 * (1.0 - float(b)),
                              "fit_percent_fitted": 100.0 * (1.0 - float(a))}
                          for c, b, a in zip(cols, before, after, strict=True)}}
+
+
+def _overlay(sim: Any, ties: Ties, x_nominal: np.ndarray, x_fit: np.ndarray,
+             recs: Sequence[Recording], cols: list[str], spec: Any, segment: float | None,
+             history: float, start_velocity: str, data: str, seconds: float = 3.0
+             ) -> dict[str, Any]:
+    """Measured, nominal and fitted signals of the first ``seconds`` of the first recording,
+    simulated as the fit did (segments of ``segment`` s, or the whole stretch)."""
+    rec = recs[0]
+    n = min(len(rec), int(round(seconds * spec.control_rate)) + 2)
+    part = rec.rows(0, n)
+    segs = cut(part, measured(part, cols, spec.joint_names, list(spec.sensors)), segment,
+               spec.control_rate, history, start_velocity)
+    with Evaluator(sim, segs, cols, spec.joint_names, list(spec.sensors),
+                   np.ones(len(cols))) as ev:
+        nominal, fitted = ev.many([ties.values(x_nominal), ties.values(x_fit)])
+    out, row = [], 0
+    for seg in segs:
+        size = seg.target.size
+        t = seg.t0 + np.arange(1, len(seg.target) + 1) / spec.control_rate
+        shape = seg.target.shape
+        out.append({"t": t, "measured": seg.target,
+                     "nominal": seg.target + nominal[row:row + size].reshape(shape),
+                     "fitted": seg.target + fitted[row:row + size].reshape(shape)})
+        row += size
+    shooting = "single shooting" if segment is None else \
+        f"multiple shooting ({segment:g} s segments from the logged state)"
+    return {"channels": cols, "segments": out, "data": data, "source": rec.source,
+            "shooting": shooting}

@@ -1,6 +1,6 @@
 """The result of system identification and the files it writes.
 
-``write(out)`` puts four files in ``out/``:
+``write(out)`` puts five files in ``out/``:
 
 - ``<out>/result.yaml``: per free parameter ``value``, ``std``, ``ci95: [lo, hi]``,
   ``nominal``, ``at_bound`` and ``unit`` (``std``/``ci95`` are null for a parameter
@@ -10,11 +10,15 @@
   ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
 - ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
   over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
-  for a parameter identified only in a combination (so the combination is kept); fixed
-  and tied parameters at the values the fit used;
+  for a parameter identified only in a combination (so the combination is kept); with
+  ``distribution=dropo`` a normal distribution truncated to the bounds, whose mean and
+  std DROPO fitted (:mod:`s2r.sysid.dropo`); fixed and tied parameters at the values the
+  fit used;
   :func:`randomizers.registry.load_randomization` reads it as it is;
 - ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
-  (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted.
+  (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted;
+- ``<out>/report.html``: all of it on one self-contained page, with plots
+  (:mod:`s2r.sysid.report`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from s2r.sysid.dropo import DropoFit
 from s2r.sysid.identifiability import Combination
 
 
@@ -60,6 +65,12 @@ class SysidResult:
     evaluations: int = 0
     cost: float = math.nan
     tied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: measured, nominal and fitted signals of a stretch of held-out data, for the report
+    #: (``channels``, ``segments: [{t, measured, nominal, fitted}]``, ``data``, ``source``,
+    #: ``shooting``); not written to the yaml files
+    overlay: dict[str, Any] | None = None
+    #: the DROPO distribution (``distribution=dropo``), else None
+    dropo: DropoFit | None = None
 
     @property
     def values(self) -> dict[str, float]:
@@ -76,18 +87,31 @@ class SysidResult:
                            "at_bound": e.at_bound, "unit": e.unit}
                        for n, e in self.params.items()},
             "identified": [{"combination": c.name, "kind": c.kind,
-                            "coefficients": c.coefficients, "value": c.value, "std": c.std}
+                            "coefficients": c.coefficients, "value": c.value, "std": c.std,
+                            **({"meaning": c.meaning, "unit": c.unit} if c.meaning else {})}
                            for c in self.combinations],
             "fixed": dict(self.fixed), "tied": dict(self.tied),
             "warnings": list(self.warnings),
-            "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace)}
+            "cost": self.cost, "evaluations": self.evaluations, "trace": list(self.trace),
+            "distribution": self._distribution()}
+
+    def _distribution(self) -> dict[str, Any]:
+        d = self.dropo
+        if d is None:
+            return {"kind": "covariance"}
+        return {"kind": "dropo", "mean": d.mean, "std": d.std, "samples": d.samples,
+                "noise": d.noise, "log_likelihood": d.log_likelihood,
+                "evaluations": d.evaluations}
 
     def randomization(self) -> dict[str, Any]:
         """The content of the randomization file (``<out>/randomization.yaml``)."""
         entries = []
         for name, e in self.params.items():
-            if e.ci95 is None:
-                dist: Any = e.value
+            if self.dropo is not None:
+                dist: Any = {"truncated_normal": [self.dropo.mean[name], self.dropo.std[name],
+                                                  e.low, e.high]}
+            elif e.ci95 is None:
+                dist = e.value
             else:
                 lo, hi = max(e.ci95[0], e.low), min(e.ci95[1], e.high)
                 dist = [lo, hi] if hi > lo else e.value
@@ -100,7 +124,9 @@ class SysidResult:
         return {"randomizers": entries}
 
     def write(self, out: str | os.PathLike[str]) -> Path:
-        """Write the four files of the module doc to the directory ``out``."""
+        """Write the five files of the module doc to the directory ``out``."""
+        from s2r.sysid.report import write_report
+
         path = Path(out)
         path.mkdir(parents=True, exist_ok=True)
         head = f"# s2r sysid of {self.robot} ({self.method})\n"
@@ -109,8 +135,11 @@ class SysidResult:
             head + "# fitted and fixed values, taken by SimRobot(params=...) and "
             "`s2r emulate truth=`\n" + yaml.safe_dump(self.values, sort_keys=False))
         (path / "randomization.yaml").write_text(
-            head + "# uniform over each parameter's 95 % interval; a constant where only a "
-            "combination is identified\n" + yaml.safe_dump(self.randomization(),
-                                                          sort_keys=False))
+            head + ("# DROPO: a Gaussian per parameter fitted to the data's spread\n"
+                    if self.dropo is not None else
+                    "# uniform over each parameter's 95 % interval; a constant where only a "
+                    "combination is identified\n") + yaml.safe_dump(self.randomization(),
+                                                                    sort_keys=False))
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
+        write_report(self, path / "report.html")
         return path

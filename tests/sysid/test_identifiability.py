@@ -65,3 +65,24 @@ def test_cluster_robust_covariance_widens_for_correlated_segments():
 def test_dead_parameters_are_named_together():
     with pytest.raises(ParameterError, match="^a, c: has no effect"):
         require_effect(["a", "b", "c"], np.array([0.0, 1.0, np.nan]))
+
+
+def test_a_measured_symmetry_direction_is_unseen_even_when_jacobian_columns_are_noisy():
+    """Regression: on a 60 s emulator log with friction, the forward-difference columns of
+    km, Rm and b carried errors that kept their exact symmetry above rtol, and km and Rm
+    got (wrong) intervals of their own. A dedicated difference along the symmetry says
+    the data do not see it."""
+    rng = np.random.default_rng(0)
+    x = _x()
+    bemf = np.exp(2 * x[1] - x[0])
+    a, c = rng.normal(size=(50, 1)), rng.normal(size=(50, 1)) / bemf
+    exact = np.hstack([-a - c * bemf, a + 2 * c * bemf, c])
+    noisy = exact + 0.02 * rng.normal(size=exact.shape)  # finite-difference errors
+    args = (0.01 * rng.normal(size=50), ["Rm", "km", "b"], x, LOG, LOW, HIGH)
+    assert analyse(noisy, *args).combinations == []  # the noise hides the symmetry
+    d = np.array([1.0, 1.0, -bemf])  # d log Rm = d log km = 1, d b = -km^2/Rm
+    along_rm = np.array([1.0, 0.0, 0.0])
+    seen = analyse(noisy, *args, directions=[(along_rm, exact @ along_rm)])
+    assert seen.combinations == []  # a direction the data do see is kept
+    out = analyse(noisy, *args, directions=[(d, 1e-9 * np.ones(50))])
+    assert out.unidentified == ["Rm", "km", "b"] and len(out.combinations) == 2

@@ -91,21 +91,34 @@ def test_a_parameter_without_effect_is_an_error_naming_it(recorder):
                  workers=1)
 
 
-def test_inseparable_motor_constants_are_reported_as_their_identified_combination(recorder):
-    """From positions, km and Rm act as km/Rm (per volt) and km^2/Rm + b (viscous):
-    with the damping fixed, km/Rm and Rm/km^2 are found, not km and Rm on their own."""
+def test_inseparable_motor_constants_are_reported_as_their_physical_combinations(recorder,
+                                                                                 tmp_path):
+    """From voltages and positions, km and Rm act as km/Rm (torque per volt) and, with the
+    joint's damping b, as b + km^2/Rm (its viscous damping): those two are reported, by
+    meaning and unit, not km, Rm and b on their own."""
     truth = {"motor.arm.resistance": 9.5, "motor.arm.torque_constant": 0.045}
     path = recorder("motor.s2r.csv", 4.0, params=truth)
     result = identify("furuta", [path], ["motor.arm.resistance", "motor.arm.torque_constant",
-                                         "joint.arm.damping"], workers=1, holdout=0.0)
-    names = [c.name for c in result.combinations]
-    assert "motor.arm.resistance / motor.arm.torque_constant" in names
-    ratio = next(c for c in result.combinations if c.kind == "monomial")
-    assert ratio.value == pytest.approx(9.5 / 0.045, rel=1e-3)
-    assert len(result.combinations) == 2  # 3 parameters, one direction unseen
+                                         "joint.arm.damping"], workers=1, holdout=0.0,
+                      out=tmp_path / "o")
+    combos = {c.name: c for c in result.combinations}
+    assert len(combos) == 2  # 3 parameters, one direction unseen
+    ratio = combos["motor.arm.torque_constant / motor.arm.resistance"]
+    assert (ratio.kind, ratio.meaning, ratio.unit) == ("physical", "torque per volt", "N*m/V")
+    assert ratio.value == pytest.approx(0.045 / 9.5, rel=1e-4)
+    assert ratio.coefficients == pytest.approx({"motor.arm.resistance": -1.0,
+                                                "motor.arm.torque_constant": 1.0})
+    damping = combos["joint.arm.damping + motor.arm.torque_constant^2 / motor.arm.resistance"]
+    assert damping.unit == "N*m*s/rad" and "back-EMF" in damping.meaning
+    assert damping.value == pytest.approx(0.0005 + 0.045 ** 2 / 9.5, rel=1e-4)
+    assert 0 < damping.std < 1e-3 * damping.value and 0 < ratio.std < 1e-3 * ratio.value
     for name in ("motor.arm.resistance", "motor.arm.torque_constant", "joint.arm.damping"):
         assert result.params[name].std is None and result.params[name].ci95 is None
     assert any("not identifiable one by one" in w for w in result.warnings)
+    doc = yaml.safe_load((tmp_path / "o" / "result.yaml").read_text())
+    entry = next(c for c in doc["identified"] if c["meaning"] == "torque per volt")
+    assert entry["unit"] == "N*m/V" and entry["value"] == pytest.approx(0.045 / 9.5, rel=1e-4)
+    assert "torque per volt" in (tmp_path / "o" / "report.html").read_text()
     # fixing the damping at its true value makes both constants identifiable
     fixed = identify("furuta", [path], ["motor.arm.*"], workers=1, holdout=0.0,
                      fixed={"joint.arm.damping": 0.0005, "motor.arm.deadzone": 0.0,
@@ -234,3 +247,25 @@ def test_a_value_set_never_inherits_values_from_the_set_before_it(furuta_log):
             alone = ev({"link.pendulum.mass": 0.03})
             after = ev.many([TRUTH, {"link.pendulum.mass": 0.03}])[1]
     np.testing.assert_array_equal(alone, after)
+
+
+def test_report_html_is_self_contained_and_holds_the_tables(lsq):
+    from s2r.htmlpage import format_cell
+
+    result, out, _ = lsq
+    html = (out / "report.html").read_text()
+    assert 'src="http' not in html and "<script" not in html and "<link" not in html
+    # overlays, correlation heat map and optimizer trace, embedded
+    assert html.count('src="data:image/png;base64,') == 3
+    for name, e in result.params.items():
+        assert name in html
+        for v in (e.value, e.std, e.ci95[0], e.ci95[1], e.nominal):
+            assert f"<td>{format_cell(v, 5)}</td>" in html
+    for s in result.summary["channels"].values():
+        assert f"<td>{format_cell(s['nrmse_fitted'])}</td>" in html
+    overlay = result.overlay
+    assert overlay["data"] == "held-out" and overlay["channels"] == ["q.arm", "q.pendulum"]
+    seg = overlay["segments"][0]
+    # the fitted simulation reproduces the (noise-free) held-out data, the nominal does not
+    assert np.abs(seg["fitted"] - seg["measured"]).max() < 1e-6
+    assert max(np.abs(s["nominal"] - s["measured"]).max() for s in overlay["segments"]) > 1e-4

@@ -25,11 +25,12 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     truth = tmp_path / "truth.yaml"
     truth.write_text("\n".join(line for line in bench.splitlines() if "com_z" not in line))
     rec = tmp_path / "rec.s2r.csv"
-    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=0,
-                                 truth=str(truth))) as emu:
+    # lockstep has no deadline: generous timeouts, so a loaded machine does not trip them
+    with Emulator(EmulatorConfig(robot="furuta", mode="lockstep", seed=0, truth=str(truth),
+                                 lockstep_wall_timeout_ms=30000)) as emu:
         assert main(["record", "robot=furuta", f"port={emu.port}", "excitation=multisine",
                      "duration=12", "amplitude=3", "f0=0.3", "f1=4", f"out={rec}",
-                     "paced=false"]) == 0
+                     "paced=false", "reply_timeout=2.0"]) == 0
     out = tmp_path / "fit"
     assert main(["sysid", "robot=furuta", f"logs=[{rec}]", f"out={out}", "workers=2",
                  "params=[link.pendulum.mass,joint.arm.damping,joint.arm.coulomb,"
@@ -40,8 +41,9 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     doc = yaml.safe_load((out / "result.yaml").read_text())
     for name, value in BENCH.items():  # nominal: 0
         assert doc["params"][name]["value"] == pytest.approx(value, rel=0.25), name
-    assert any(c["combination"] == "motor.arm.resistance / motor.arm.torque_constant"
-               for c in doc["identified"])
+    assert any(c["combination"] == "motor.arm.torque_constant / motor.arm.resistance"
+               and c["meaning"] == "torque per volt" for c in doc["identified"])
+    assert "torque per volt: motor.arm.torque_constant / motor.arm.resistance" in text
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"] == "held-out"
     for ch in ("q.arm", "q.pendulum"):
@@ -60,6 +62,9 @@ def test_sysid_cli_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["sysid", "robot=furuta", f"logs=[{missing}]", "params=[x]",
                  "method=newton"]) == 2
     assert "method" in capsys.readouterr().err
+    assert main(["sysid", "robot=furuta", f"logs=[{missing}]", "params=[x]",
+                 "distribution=wide"]) == 2
+    assert "distribution" in capsys.readouterr().err
 
 
 def test_sysid_help_and_the_shipped_config(capsys):
@@ -69,7 +74,8 @@ def test_sysid_help_and_the_shipped_config(capsys):
     with pytest.raises(SystemExit):
         main(["sysid", "--help"])
     text = capsys.readouterr().out
-    for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity"):
+    for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity",
+                "distribution", "dropo"):
         assert f"  {key} " in text
     cfg = load_structured(SysidConfig, REPO / "configs/sysid/furuta_motor.yaml")
     assert cfg.robot == "furuta" and cfg.segment == 0.15 and "motor.arm.deadzone" in cfg.params
