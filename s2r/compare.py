@@ -42,6 +42,10 @@ def replay_commands(robot: Robot, q0: Sequence[float], qd0: Sequence[float],
     return np.array(qs), np.array(qds)
 
 
+#: A channel whose values span less than this (rad, m, rad/s, ...) does not move.
+STILL = 1e-9
+
+
 def rms_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Root-mean-square difference per column (joint) of two equally long trajectories."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -53,15 +57,18 @@ def nrmse(a: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """:func:`rms_gap` per column divided by the range (max - min) of ``reference`` there.
 
     A gap in rad or m means little without the size of the motion: 0.01 rad is 1 % of a
-    1 rad swing. Columns where ``reference`` does not move give NaN.
+    1 rad swing. Columns where ``reference`` does not move (a range below
+    :data:`STILL` in its unit, float residue of a filter at rest) give NaN.
 
     >>> nrmse(np.array([[0.0], [1.1]]), np.array([[0.0], [1.0]])).round(4).tolist()
     [0.0707]
+    >>> nrmse(np.array([[0.0], [0.1]]), np.array([[0.0], [1e-19]])).tolist()
+    [nan]
     """
     ref = np.asarray(reference, dtype=float)
     span = np.ptp(ref[: min(len(a), len(ref))], axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(span > 0, rms_gap(a, ref) / span, np.nan)
+        return np.where(span > STILL, rms_gap(a, ref) / span, np.nan)
 
 
 def differing_parameters(values: dict[str, float], nominal: dict[str, float],

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ class Report:
         return list(self.metrics["summary"])
 
 
-def build_report(pairs: list[tuple[str, Pathish, Pathish]], out: Pathish = "report",
+def build_report(pairs: Sequence[tuple[str, Pathish, Pathish]], out: Pathish = "report",
                  robot: Any = None, *, segment: float = 0.2, resamples: int = 2000,
                  permutations: int = 500, seed: int = 0) -> Report:
     """Compare each ``(name, sim_dir, real_dir)`` pair; write the report into ``out``.
@@ -68,7 +69,7 @@ def build_report(pairs: list[tuple[str, Pathish, Pathish]], out: Pathish = "repo
         raise ReportError(f"segment: must be > 0 s, got {segment}", where="segment")
     if resamples < 1 or permutations < 1:
         raise ReportError("resamples and permutations must be >= 1", where="settings")
-    loaded = load_pairs(pairs)
+    loaded = load_pairs(list(pairs))
     done = compute(loaded, robot, Settings(segment, resamples, permutations, seed))
     metrics = done.metrics
     metrics["summary"], metrics["suggestions"] = advise(metrics, done.names, done.actuated,

@@ -157,7 +157,7 @@ def load_pairs(pairs: list[tuple[str, Pathish, Pathish]]) -> list[Pair]:
     names = [str(p[0]) for p in pairs]
     if len(set(names)) != len(names):
         raise ReportError(f"pair names must be unique, got {names}", where="pairs")
-    out = []
+    out: list[Pair] = []
     for name, sim, real in pairs:
         pair = Pair(str(name), load_side(sim, "sim"), load_side(real, "real"))
         check_same(pair.sim.logs[0], pair.real.logs[0])

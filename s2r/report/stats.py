@@ -27,7 +27,7 @@ def _interval(ci: object) -> list[float | None] | None:
     return None if lo is None or hi is None else [lo, hi]
 
 
-def mean_ci(values: Sequence[float], resamples: int, seed: int
+def mean_ci(values: Sequence[float] | np.ndarray, resamples: int, seed: int
             ) -> list[float | None] | None:
     """95 % bootstrap (percentile) interval of the mean; None with fewer than 2 values.
 
@@ -46,8 +46,8 @@ def mean_ci(values: Sequence[float], resamples: int, seed: int
     return _interval(res.confidence_interval)
 
 
-def gap_ci(sim: Sequence[float], real: Sequence[float], resamples: int, seed: int
-           ) -> dict[str, float | list[float | None] | None]:
+def gap_ci(sim: Sequence[float] | np.ndarray, real: Sequence[float] | np.ndarray,
+           resamples: int, seed: int) -> dict[str, float | list[float | None] | None]:
     """real - sim and real / sim of the means, each with a 95 % bootstrap interval
     (sim and real episodes resampled independently); ratio None when the sim mean is 0."""
     from scipy.stats import bootstrap
@@ -83,15 +83,21 @@ def gap_ci(sim: Sequence[float], real: Sequence[float], resamples: int, seed: in
 
 
 def fit_percent(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
-    """Per column: 100 (1 - ||y - yhat|| / ||y - mean(y)||); NaN where y is constant.
+    """Per column: 100 (1 - ||y - yhat|| / ||y - mean(y)||); NaN where y does not move
+    (its range below :data:`s2r.compare.STILL`).
 
     >>> fit_percent(np.array([[0.0], [1.0], [2.0]]), np.array([[0.0], [1.0], [2.0]])).tolist()
     [100.0]
+    >>> fit_percent(np.array([[0.0], [1e-19]]), np.array([[0.0], [0.1]])).tolist()
+    [nan]
     """
+    from s2r.compare import STILL
+
     y, yhat = np.asarray(y, dtype=float), np.asarray(yhat, dtype=float)
     spread = np.linalg.norm(y - y.mean(axis=0), axis=0)
+    still = np.ptp(y, axis=0) <= STILL if len(y) else np.ones(y.shape[1:], bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(spread > 0,
+        return np.where((spread > 0) & ~still,
                         100.0 * (1.0 - np.linalg.norm(y - yhat, axis=0) / spread), np.nan)
 
 
@@ -162,7 +168,7 @@ def mmd_test(sim: np.ndarray, real: np.ndarray, *, resamples: int, seed: int,
             "bandwidth": bandwidth, "points_sim": len(a), "points_real": len(b)}
 
 
-def mmrv(sim: Sequence[float], real: Sequence[float]) -> float:
+def mmrv(sim: Sequence[float] | np.ndarray, real: Sequence[float] | np.ndarray) -> float:
     """Mean maximum rank violation of sim scores against real scores.
 
     For policies i, j the rank violation is ``|real_i - real_j|`` if sim orders them the

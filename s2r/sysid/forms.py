@@ -72,7 +72,7 @@ def motor_forms(actuators: Sequence[Any], values: Mapping[str, float]) -> list[F
             out.append(Form(f"{b} + {n2}{km}^2 / {rm}",
                             f"viscous damping of joint {a.joint} (bearing + back-EMF)",
                             "N*m*s/rad", (rm, km, gear, b),
-                            lambda v, b=b, emf=emf: v[b] + emf(v), base))
+                            _plus(b, emf), base))
     return out
 
 
@@ -101,3 +101,9 @@ def motor_symmetries(actuators: Sequence[Any], names: Sequence[str],
         d[list(names).index(b)] = -((n * values[km]) ** 2) / values[rm]
         out.append(d)
     return out
+
+
+def _plus(name: str, term: Callable[[Mapping[str, float]], float]
+          ) -> Callable[[Mapping[str, float]], float]:
+    """``values -> values[name] + term(values)``."""
+    return lambda v: v[name] + term(v)

@@ -254,9 +254,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
         g_null = v_null[:, [k for k in range(v_null.shape[1])
                             if np.any(np.abs(v_null[g, k]) > 0.05)]]
         want = len(g) - g_null.shape[1]
-        grads, known = _physical(g, forms, names, x, log, s, g_null, cov_z, want, 0.02)
+        physical, known = _physical(g, forms, names, x, log, s, g_null, cov_z, want, 0.02)
         out.combinations += known
-        combos = _monomials(g, log, g_null, want - len(known), 0.02, grads)
+        combos = _monomials(g, log, g_null, want - len(known), 0.02, physical)
         for a in combos:
             value = float(np.exp(a @ x))
             out.combinations.append(Combination(
@@ -265,7 +265,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
                 value * math.sqrt(max(float(a @ cov_z @ a), 0.0))))
         # the rest of the group's identified space, as linear forms in z
         rest = np.zeros((0, p))
-        taken = [*grads, *combos]
+        taken = [*physical, *combos]
         if taken:
             q, _ = np.linalg.qr(np.array(taken).T)
             proj = v_id - q @ (q.T @ v_id)

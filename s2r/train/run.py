@@ -259,7 +259,8 @@ def train(config: TrainConfig) -> TrainResult:
         algo: Any = {"ppo": PPO, "sac": SAC}[cfg.algo]
         tb = str(out / "tb")
         exact = ckpt is not None and (ckpt / resume.FILE).is_file()
-        if exact and cfg.algo == "sac" and not (ckpt / "replay_buffer.pkl").is_file():
+        if exact and ckpt is not None and cfg.algo == "sac" \
+                and not (ckpt / "replay_buffer.pkl").is_file():
             warnings.warn(f"resume: {ckpt.name} has no replay buffer (only a run's latest "
                           "checkpoint keeps it): SAC starts on an empty buffer (a continuation, "
                           "not an exact replay)", stacklevel=2)

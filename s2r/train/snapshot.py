@@ -93,7 +93,7 @@ class EpisodeRecorder(gym.Wrapper[Any, Any, Any, Any]):
         observation (what the episode's last step, or its reset, returned)."""
         data = pickle.loads(blob)
         start, now = data["start"], data["now"]
-        task = self.env.unwrapped
+        task: Any = self.env.unwrapped
         rand = _randomized(self.env)
         if (rand is None) != ("record" not in start):
             raise S2RError("snapshot of another kind of env (with/without randomization)")

@@ -10,10 +10,10 @@ import pytest
 from hardware.emulator.config import EmulatorConfig, load_emulator_config
 from s2r import cli
 from s2r.cli import main
-from s2r.commands.demo import DemoConfig
 from s2r.commands.hardware import DeployConfig, RecordConfig, SerialConfig
 from s2r.commands.rollout import RolloutConfig
 from s2r.config import configs_dir, load_structured, read_yaml
+from s2r.demo import DemoConfig
 from s2r.errors import ConfigError
 from s2r.settings import default_of, field_info, format_default
 
@@ -49,7 +49,7 @@ def _settings_commands() -> dict[str, type]:
     ("rollout", "max_steps=-3", "max_steps: must be >= 1, got -3"),
     ("rollout", "controller=sine", "controller= is now policy=: write policy=scripted:<zero"
      "|random|sine> or policy=FILE.pt"),
-    ("demo", "duration=nan", "duration: must be finite, got nan"),
+    ("demo", "record_seconds=nan", "record_seconds: must be finite, got nan"),
     ("emulate", "control_rate=nan", "control_rate: must be finite, got nan"),
 ])
 def test_bad_values_are_config_errors_naming_key_and_source(command, override, message,
