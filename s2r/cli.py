@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from s2r.errors import S2RError
+from s2r.quiet import import_pybullet_quietly
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE of the BSD sysexits convention
 INTERRUPTED = 130
@@ -111,28 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_pybullet_quietly() -> None:
-    """PyBullet prints its build time to stderr on import; keep the CLI's stderr clean.
-
-    fd 2 is pointed at /dev/null only for the import and always restored.
-    """
-    if "pybullet" in sys.modules:
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-            import pybullet  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(devnull)
-    finally:
-        os.close(saved)
 
 
 def crash_dir() -> Path:
@@ -174,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["rollout", "episodes=0"])  # stderr: s2r rollout: error: <overrides>: episodes: ...
     2
     """
-    _import_pybullet_quietly()
+    import_pybullet_quietly()
     args = list(sys.argv[1:] if argv is None else argv)
     name = ""
     try:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
-import pybullet as pb
 
 from s2r.errors import RobotError
+from s2r.sim._pb import pb
 from s2r.sim.sim_robot import SimRobot
 
 F = TypeVar("F", bound=Callable[..., Any])

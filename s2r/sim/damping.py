@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pybullet as pb
+
+from s2r.sim._pb import pb
 
 #: largest fraction of a joint's speed the damping may remove in one control period
 MILD = 0.01

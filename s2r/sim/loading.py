@@ -13,11 +13,11 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pybullet as pb
 import pybullet_data
 
 from s2r.description import RobotDescription
 from s2r.errors import RobotError
+from s2r.sim._pb import pb
 from s2r.sim.actuators import Actuator, DirectActuator
 from s2r.sim.param_table import PRISMATIC_UNITS
 from s2r.sim.pybullet_params import AXES, CONTACT, read_link_values

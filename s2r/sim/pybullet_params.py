@@ -41,10 +41,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-import pybullet as pb
-
 from s2r.errors import ParameterError
 from s2r.params import kind_of, owner_of
+from s2r.sim._pb import pb
 
 AXES = ("x", "y", "z")
 #: contact parameter -> (changeDynamics keyword, index in getDynamicsInfo)

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pybullet as pb
 
 from s2r.params import kind_of
+from s2r.sim._pb import pb
 
 if TYPE_CHECKING:
     from s2r.sim.sim_robot import SimRobot

@@ -34,7 +34,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pybullet as pb
+
+from s2r.sim._pb import pb
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-import pybullet as pb
 
 from s2r.description import RobotDescription, load_robot_description, spec_from_description
 from s2r.effects import CommandDelay, EffectModel, effect_parameters
 from s2r.errors import ParameterError, RobotError
 from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase
+from s2r.sim._pb import pb
 from s2r.sim.actuators import build_actuators
 from s2r.sim.damping import inertias_valid, mobility, stiff_damping
 from s2r.sim.loading import LoadedBody

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pybullet as pb
-
 from s2r.errors import RobotError
 from s2r.params import kind_of
+from s2r.sim._pb import pb
 from s2r.sim.state import SimState
 
 if TYPE_CHECKING:

@@ -26,10 +26,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pybullet as pb
 
 from s2r.effects import EffectModel
 from s2r.effects.delay import EPS
+from s2r.sim._pb import pb
 from s2r.sim.actuators import Actuator
 from s2r.sim.loading import LoadedBody
 

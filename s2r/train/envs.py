@@ -141,10 +141,10 @@ class EnvFactory:
         import torch
 
         torch.set_num_threads(1)  # in a worker process: one thread per core
-        from s2r.cli import _import_pybullet_quietly
         from s2r.errors import S2RError
+        from s2r.quiet import import_pybullet_quietly
 
-        _import_pybullet_quietly()  # a worker's import would print PyBullet's build time
+        import_pybullet_quietly()  # a worker's import would print PyBullet's build time
         from s2r.tasks.config import make_task
 
         overrides = [] if self.max_steps is None else [f"max_steps={self.max_steps}"]

@@ -207,3 +207,23 @@ def test_a_robot_with_hooks_or_filters_refuses_to_pickle():
             pickle.dumps(robot)
         robot.set_filters()
         pickle.loads(pickle.dumps(robot)).close()
+
+
+def test_a_robot_unpickled_in_a_fresh_process_prints_no_pybullet_banner(tmp_path):
+    """Worker processes (sysid, training) rebuild pickled robots; PyBullet's build-time
+    banner must not land on their stderr, which the user sees."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "robot.pkl"
+    with SimRobot("pendulum") as robot:
+        path.write_bytes(pickle.dumps(robot))
+    code = (f"import pickle; r = pickle.loads(open({str(path)!r}, 'rb').read()); "
+            "print(type(r).__name__, len(r.observe().q)); r.close()")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["SimRobot", "1"]
+    assert "build time" not in proc.stderr + proc.stdout
