@@ -139,10 +139,14 @@ def task_config(task: str, **options: Any) -> TrainConfig:
 def load_train_config(config: str | os.PathLike[str] | None,
                       overrides: Sequence[str]) -> TrainConfig:
     """``s2r train``'s options: the task's defaults (:func:`task_defaults`), then the
-    ``--config`` file, then the ``key=value`` overrides."""
+    ``--config`` file, then the ``key=value`` overrides. With ``resume=`` the run's saved
+    options stand in for the task's defaults, and its task is used when none is given."""
     from s2r.config import load_structured, merge_into, parse_overrides, read_yaml
 
+    overrides = [*overrides, *_resumed_task(config, overrides)]
     cfg = load_structured(TrainConfig, config, overrides)
+    if cfg.resume is not None:
+        return cfg  # the run's saved options hold its task defaults
     user = [(read_yaml(config), str(config))] if config is not None else []
     if overrides:
         user.append((parse_overrides(overrides), "<overrides>"))
@@ -151,3 +155,20 @@ def load_train_config(config: str | os.PathLike[str] | None,
     if path is None:
         return cfg
     return merge_into(TrainConfig, (defaults, path), *user)
+
+
+def _resumed_task(config: str | os.PathLike[str] | None, overrides: Sequence[str]
+                  ) -> list[str]:
+    """``["task=<the run's task>"]`` when a run is resumed without naming its task (as
+    ``s2r train resume=runs/x steps=N``), else ``[]``."""
+    import json
+
+    from s2r.config import parse_overrides, read_yaml
+    from s2r.train.run import find_checkpoint
+
+    given = dict(read_yaml(config)) if config is not None else {}
+    given.update(parse_overrides(overrides))
+    if given.get("resume") in (None, "") or given.get("task") not in (None, "", "???"):
+        return []
+    state = json.loads((find_checkpoint(str(given["resume"])) / "state.json").read_text())
+    return [f"task={state['config']['task']}"]

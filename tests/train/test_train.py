@@ -340,3 +340,14 @@ def test_a_tasks_default_training_options_lie_under_the_users(tmp_path):
     saved = json.loads((out / "config.json").read_text())
     assert saved["normalize"] is False and saved["hyper"]["use_sde"] is True
     assert saved["hyper"]["n_steps"] == 64
+
+
+def test_the_cli_resumes_a_run_without_naming_its_task(tmp_path, capsys):
+    """`s2r train resume=DIR steps=N`, as the README shows it: the task comes from the run."""
+    first = train(_cfg(tmp_path))
+    assert first.steps == 256
+    args = ["train", f"resume={tmp_path / 'run'}", "steps=384", "progress=false"]
+    assert main(args) == 0
+    assert "run total 384 steps" in capsys.readouterr().out
+    assert main(["train", "resume=" + str(tmp_path / "nowhere"), "steps=384"]) == 2
+    assert "no checkpoint to resume" in capsys.readouterr().err
