@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from s2r.errors import ConfigError
-from s2r.runner import RunResult
+from s2r.runner import RunResult, mean_return
 
 if TYPE_CHECKING:
     from s2r.commands.hardware import DeployConfig, RecordConfig, SerialConfig
@@ -56,7 +56,7 @@ class Session:
 
     @property
     def mean_return(self) -> float:
-        return sum(r.ret for r in self.episodes) / len(self.episodes)
+        return mean_return(self.episodes)
 
 
 def link_line(stats: Any) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from s2r.errors import ConfigError, ParameterError
-from s2r.runner import RunResult, success_rate
+from s2r.runner import RunResult, mean_return, success_rate
 
 LOG_FILE, SUMMARY_FILE = "eval.s2r.csv", "summary.json"
 
@@ -42,7 +42,7 @@ class EvalResult:
 
     @property
     def mean_return(self) -> float:
-        return sum(r.ret for r in self.episodes) / len(self.episodes)
+        return mean_return(self.episodes)
 
     @property
     def success_rate(self) -> float | None:

@@ -21,7 +21,7 @@ from typing import Any
 from s2r.errors import ConfigError
 from s2r.logs import LogMeta
 from s2r.robot import RobotSpec
-from s2r.runner import RunResult
+from s2r.runner import RunResult, mean_return
 
 SENSOR_UNITS = {"current": "A", "voltage": "V", "torque": "N*m"}
 
@@ -48,7 +48,7 @@ class RolloutResult:
 
     @property
     def mean_return(self) -> float:
-        return sum(r.ret for r in self.episodes) / len(self.episodes)
+        return mean_return(self.episodes)
 
 
 def rollout(task: str, policy: str = "scripted:sine", *, episodes: int = 1, seed: int = 0,

@@ -167,6 +167,11 @@ class RunResult:
     success: bool | None = None
 
 
+def mean_return(results: Sequence[RunResult]) -> float:
+    """The mean return of a run's episodes."""
+    return sum(r.ret for r in results) / len(results)
+
+
 def success_rate(results: Sequence[RunResult]) -> float | None:
     """The fraction of episodes that met the task's success criterion (None: no criterion)."""
     verdicts = [r.success for r in results if r.success is not None]
@@ -175,8 +180,7 @@ def success_rate(results: Sequence[RunResult]) -> float | None:
 
 def episodes_line(results: Sequence[RunResult]) -> str:
     """``mean return R over N episodes[, success S/N]``: the one summary line of a run."""
-    mean = sum(r.ret for r in results) / len(results)
-    line = f"mean return {mean:.3f} over {len(results)} episodes"
+    line = f"mean return {mean_return(results):.3f} over {len(results)} episodes"
     wins = [r.success for r in results if r.success is not None]
     return line + (f", success {sum(wins)}/{len(wins)}" if wins else "")
 
