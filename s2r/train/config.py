@@ -43,6 +43,8 @@ class TrainConfig:
     eval_episodes: int = setting(5, "episodes per evaluation, on each of the two")
     checkpoint_every: int = setting(100_000, "steps between checkpoints (0: only at the end)")
     resume: str | None = setting(None, "a run directory (or one of its checkpoints) to continue")
+    init: str | None = setting(None, "a run directory (or one of its checkpoints) whose policy "
+                               "and observation statistics start this run (fine-tuning)")
     max_steps: int | None = setting(None, "episode length; null: the task's")
     net: list[int] = setting(help="hidden layer sizes of the policy (and value/Q) networks",
                              factory=lambda: [64, 64])
@@ -92,6 +94,15 @@ def merge_resumed(cfg: TrainConfig, saved: dict[str, Any], where: str) -> TrainC
     merged["resume"] = cfg.resume
     known = {f.name for f in fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in merged.items() if k in known})
+
+
+def check_init(cfg: TrainConfig, saved: dict[str, Any], where: str) -> None:
+    """A run started from another run's weights must learn the same task with the same
+    algorithm, networks and observation normalisation (anything else may change)."""
+    for key in ("task", "algo", "net", "normalize"):
+        if saved.get(key) != getattr(cfg, key):
+            raise ConfigError(f"init: {key} is {saved.get(key)!r} in that run, not "
+                              f"{getattr(cfg, key)!r} (its weights fit only its own)", where=where)
 
 
 def task_defaults(task: str, algo: str | None = None) -> tuple[dict[str, Any], str | None]:

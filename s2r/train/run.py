@@ -25,7 +25,7 @@ from typing import Any
 
 from s2r.errors import ConfigError
 from s2r.train import resume
-from s2r.train.config import TrainConfig, check_config, merge_resumed
+from s2r.train.config import TrainConfig, check_config, check_init, merge_resumed
 from s2r.train.envs import EnvFactory, Setup, randomization_ranges, resolve_randomization
 from s2r.train.evaluate import Evaluation, evaluate
 
@@ -51,16 +51,18 @@ class TrainResult:
         return self.trained_steps / self.seconds if self.seconds > 0 else float("nan")
 
 
-def find_checkpoint(path: str | os.PathLike[str]) -> Path:
-    """A checkpoint directory, or the latest checkpoint of a run directory."""
+def find_checkpoint(path: str | os.PathLike[str], key: str = "resume") -> Path:
+    """A checkpoint directory, or the latest checkpoint of a run directory (``key``: the
+    option that named it, for errors)."""
     root = Path(path)
     if (root / "state.json").is_file():
         return root
     steps = sorted((root / "checkpoints").glob("step_*"), key=lambda p: p.name)
     steps = [p for p in steps if (p / "state.json").is_file()]
     if not steps:
-        raise ConfigError("no checkpoint to resume (a run directory with checkpoints/ or a "
-                          "checkpoint directory)", where=f"resume={path}")
+        raise ConfigError(f"no checkpoint to {'start from' if key == 'init' else key} (a run "
+                          "directory with checkpoints/ or a checkpoint directory)",
+                          where=f"{key}={path}")
     return steps[-1]
 
 
@@ -237,6 +239,11 @@ def train(config: TrainConfig) -> TrainResult:
     else:
         out = Path(cfg.out or f"runs/{Path(cfg.task).stem}-{cfg.algo}-s{cfg.seed}")
         cfg.out = str(out)
+    start: Path | None = None  # init=: the checkpoint whose weights start a new run
+    if cfg.init is not None and ckpt is None:
+        start = find_checkpoint(cfg.init, "init")
+        check_init(cfg, json.loads((start / "state.json").read_text())["config"],
+                   where=f"init={cfg.init}")
     torch.set_num_threads(1)
     setup = resolve_randomization(cfg.randomization, cfg.params)
     out.mkdir(parents=True, exist_ok=True)
@@ -250,8 +257,10 @@ def train(config: TrainConfig) -> TrainResult:
         makers: list[Any] = list(factories)
         venv = SubprocVecEnv(makers) if cfg.subprocess else DummyVecEnv(makers)
         if cfg.normalize:
-            if ckpt is not None and (ckpt / "vecnormalize.pkl").is_file():
-                venv = VecNormalize.load(str(ckpt / "vecnormalize.pkl"), venv)
+            stats = next((c / "vecnormalize.pkl" for c in (ckpt, start)
+                          if c is not None and (c / "vecnormalize.pkl").is_file()), None)
+            if stats is not None:
+                venv = VecNormalize.load(str(stats), venv)
                 venv.training = True
             else:
                 venv = VecNormalize(venv, norm_obs=True, norm_reward=False)
@@ -290,6 +299,8 @@ def train(config: TrainConfig) -> TrainResult:
                              tensorboard_log=tb, **kwargs)
             except (TypeError, ValueError, AssertionError) as err:  # SB3 asserts on some
                 raise ConfigError(f"hyper: {err}", where="<config>") from None
+            if start is not None:
+                model.set_parameters(str(start / "model.zip"), device="cpu")
         run.model = model
         run.evaluations = list(state.get("evaluations", []))
         run.best = state.get("best")

@@ -61,8 +61,8 @@ def test_furuta_bench_values(tables: dict) -> None:
             1.08 * nominal["link.pendulum.inertia_xx"])
         assert truth["motor.arm.resistance"] == 9.1
         assert truth["motor.arm.torque_constant"] == 0.039
-        assert truth["joint.arm.damping"] == pytest.approx(3 * nominal["joint.arm.damping"])
-        assert truth["joint.arm.coulomb"] == 0.002 and truth["motor.arm.deadzone"] == 0.2
+        assert truth["joint.arm.damping"] == pytest.approx(1.2 * nominal["joint.arm.damping"])
+        assert truth["joint.arm.coulomb"] == 0.001 and truth["motor.arm.deadzone"] == 0.2
         assert truth["delay.action"] == 0.003
         assert truth["link.pendulum.com_z"] != nominal["link.pendulum.com_z"]
         assert truth["world.control_period"] == nominal["world.control_period"]

@@ -66,15 +66,15 @@ def test_record_policy_excitation_and_deploy_scripted(emulator, tmp_path, capsys
     emu = emulator()
     rec = tmp_path / "rec.s2r.csv"
     assert s2r("record", f"port={emu.port}", "excitation=policy", "policy=scripted:sine",
-               "duration=0.5", f"out={rec}", "paced=false") == 0
+               "duration=0.3", f"out={rec}", "paced=false") == 0
     assert read_log(rec).meta.policy == "scripted:sine"
     dep = tmp_path / "deploy.s2r.csv"
     assert s2r("deploy", "policy=scripted:sine", "task=furuta_swingup", f"port={emu.port}",
-               "episodes=2", "max_steps=30", f"out={dep}", "paced=false") == 0
+               "episodes=2", "max_steps=20", f"out={dep}", "paced=false") == 0
     text = capsys.readouterr().out
     assert "episode 0: return" in text and "episode 1: return" in text and "timing:" in text
     log = read_log(dep)
-    assert [len(ep) for ep in log.episodes] == [30, 30]
+    assert [len(ep) for ep in log.episodes] == [20, 20]
     assert log.meta.extra["task"] == "furuta_swingup"
     assert {"reward", "t_host", "rtt"} <= set(log.frame.columns)
 

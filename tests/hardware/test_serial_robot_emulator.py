@@ -41,7 +41,7 @@ def emulator():
 def drive(robot: SerialRobot, steps: int) -> None:
     robot.reset([0.0, 0.1], [0.0, 0.0])
     for k in range(steps):
-        robot.act([3.0 * np.sin(k / 20)])
+        robot.act([3.0 * np.sin(k / 10)])  # stays well inside the arm guard
 
 
 def test_handshake_and_identity(emulator):

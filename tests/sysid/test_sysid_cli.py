@@ -13,8 +13,9 @@ from s2r.cli import main
 from s2r.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
-#: from configs/hardware/truth/furuta_bench.yaml, the emulator's hidden truth
-BENCH = {"motor.arm.deadzone": 0.2, "joint.arm.coulomb": 0.002}
+#: the emulator's hidden truth for two parameters whose nominal value is 0
+BENCH = {name: yaml.safe_load((REPO / "configs/hardware/truth/furuta_bench.yaml").read_text())
+         ["params"][name] for name in ("motor.arm.deadzone", "joint.arm.coulomb")}
 
 
 @pytest.mark.slow

@@ -351,3 +351,35 @@ def test_the_cli_resumes_a_run_without_naming_its_task(tmp_path, capsys):
     assert "run total 384 steps" in capsys.readouterr().out
     assert main(["train", "resume=" + str(tmp_path / "nowhere"), "steps=384"]) == 2
     assert "no checkpoint to resume" in capsys.readouterr().err
+
+
+def _weights(artifact):
+    """The network's arrays of an artifact (its observation statistics are in spec.json)."""
+    with np.load(artifact / "weights.npz") as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def test_init_starts_a_new_run_from_another_runs_weights(tmp_path):
+    """With a learning rate of 0 nothing moves the weights: the new run ends on the old
+    run's network, on another task setting (episode length) and in its own directory."""
+    first = train(_cfg(tmp_path))
+    frozen = dict(TINY, learning_rate=0.0)
+    second = train(_cfg(tmp_path, out=str(tmp_path / "tuned"), init=str(tmp_path / "run"),
+                        max_steps=16, hyper=frozen))
+    assert second.steps == 256 and second.out == tmp_path / "tuned"
+    old, new = _weights(first.last_policy), _weights(second.last_policy)
+    assert old.keys() == new.keys() and all(np.array_equal(old[k], new[k]) for k in old)
+    scratch = _weights(train(_cfg(tmp_path, out=str(tmp_path / "scratch"), seed=1,
+                                  hyper=frozen)).last_policy)
+    assert not all(np.array_equal(old[k], scratch[k]) for k in old)
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init"] == \
+        str(tmp_path / "run")
+
+
+def test_init_from_a_run_that_does_not_fit_names_what_differs(tmp_path):
+    train(_cfg(tmp_path))
+    with pytest.raises(ConfigError, match="init: net is \\[64, 64\\] in that run, not \\[32\\]"):
+        train(_cfg(tmp_path, out=str(tmp_path / "b"), init=str(tmp_path / "run"), net=[32]))
+    with pytest.raises(ConfigError, match="no checkpoint to start from") as err:
+        train(_cfg(tmp_path, out=str(tmp_path / "c"), init=str(tmp_path)))
+    assert f"init={tmp_path}" in str(err.value)
