@@ -17,7 +17,9 @@ two paths:
   goes through the actuators, smooth friction and rotor torques are added,
   hooks run; after it the true state is recorded and measured (quantized,
   filtered, noised) so observations reproduce what a firmware sampling at
-  the physics rate reports.
+  the physics rate reports. When no effect is live and no hook runs, nothing
+  needs the state between sub-steps: the torques are re-sent before each one
+  and the joints are read once, after the last.
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ class Stepper:
             self.drive()
         loaded = self.loaded
         c = loaded.client
+        if not live and not self.hooks:
+            self._plain(dt, steps)
+            return
         for _ in range(steps):
             t = self.t
             ids, forces = self.act_ids, self.forces
@@ -204,6 +209,23 @@ class Stepper:
             if live:
                 fx.record(self.t, self.q, self.qd, self.sensors())
                 self.measured = fx.measure(self.t, self.rng)
+
+    def _plain(self, dt: float, steps: int) -> None:
+        """Explicit sub-steps that need no state between them (no effect live, no hook): the
+        torques re-sent before each ``stepSimulation``, the joint state read once after the
+        last (PyBullet's state does not depend on reads: the same trajectory bit for bit)."""
+        loaded, rotors = self.loaded, self.rotors
+        body, c, t = loaded.body, loaded.client, self.t
+        ids, forces = self.act_ids, self.forces
+        control, step, torque = pb.setJointMotorControlArray, pb.stepSimulation, pb.TORQUE_CONTROL
+        for _ in range(steps):
+            if rotors is not None:  # the rotors read the joint state they need themselves
+                ids, forces = self._with_rotors(self.act_ids, self.forces)
+            control(body, ids, torque, forces=forces, physicsClientId=c)
+            step(physicsClientId=c)
+            t += dt
+        self.t = t
+        self.read_state()
 
     def _with_friction(self, forces: list[float]) -> tuple[list[int], list[float]]:
         """Torques on every measured joint: the actuators' plus smooth Coulomb friction."""
