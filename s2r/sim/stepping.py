@@ -121,8 +121,13 @@ class Stepper:
             self.sync()
 
     def sync(self) -> None:
-        """Start the effects at the current state and command (on reset, or when one turns on)."""
+        """Start the effects at the current state and command (on reset, or when one turns on).
+
+        With every effect off nothing reads their state (``measured`` included) until one
+        turns on, which syncs again: a reset then skips them."""
         self.live = self.aux > 0 or not self.fx.identity
+        if not self.live:
+            return
         self.measured = self.fx.reset(self.t, self.q, self.qd, self.sensors(), self.rng,
                                       (*self.command, *self.aux_values))
         self.fx.limiter.reset(self.t, self.target)
