@@ -36,3 +36,32 @@ def test_explicit_substeps_read_the_state_once_and_keep_the_trajectory(name):
         assert k > 1
     assert len(reads) == 60 + 1  # one per act, one per reset
     np.testing.assert_array_equal(a, b)
+
+
+def test_act_floats_is_act_bit_for_bit():
+    """The tasks' float path gives the applied command and the motion of act, signed zeros,
+    NaN and out-of-range values included."""
+    values = [5.0, -0.0, float("nan"), 0.7, -9.0, 0.0, 1e-300, float("inf"), -1.3]
+    with SimRobot("pendulum") as a, SimRobot("pendulum") as b:
+        a.reset(q=[0.3])
+        b.reset(q=[0.3])
+        for u in values:
+            x, y = a.act(np.array([u])), b.act_floats([u])
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+            np.testing.assert_array_equal(a.observe().q, b.observe().q)
+            np.testing.assert_array_equal(a.observe().qd, b.observe().qd)
+
+
+def test_filter_floats_is_filter_with_the_same_counters():
+    from s2r.robot import ActuatorSpec, RobotSpec, SafetyLimits
+    from s2r.safety import SafetyGuard
+
+    spec = RobotSpec("toy", (), (ActuatorSpec("m", "j", "torque", -2.0, 2.0),
+                                 ActuatorSpec("n", "k", "torque", 0.0, 1.0)), 50.0,
+                     safety=SafetyLimits({}, {}, 0.5))
+    a, b = SafetyGuard(spec), SafetyGuard(spec)
+    for pair in ([9.0, -0.0], [float("nan"), 0.3], [-5.0, float("inf")], [0.1, 0.2]):
+        x, y = a.filter(np.array(pair)), b.filter_floats(list(pair))
+        assert type(y) is list and x.tobytes() == np.array(y).tobytes()
+    assert (a.clipped, a.rate_limited, a.nonfinite) == (b.clipped, b.rate_limited, b.nonfinite)
+    assert (a.clipped, a.rate_limited, a.nonfinite) == (2, 3, 2)
