@@ -46,7 +46,7 @@ from s2r.params import ParameterTable, kind_of, owner_of
 from s2r.robot import Observation, RobotBase, _clip
 from s2r.sim._pb import pb
 from s2r.sim.actuators import build_actuators
-from s2r.sim.damping import inertias_valid, mobility, stiff_damping
+from s2r.sim.damping import MobilityProbe, stiff_damping
 from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
 from s2r.sim.pybullet_params import PyBulletParams
@@ -107,6 +107,8 @@ class SimRobot(Snapshots, RobotBase):
             self._stepper.owner = self
             self._stepper.rng = np.random.default_rng(seed)
             self._stepper.rotor_damping = self._rotor_damping
+            self._stepper.stiffness = self._stiff
+            self._probe = MobilityProbe(self._loaded, self._shadow_replaced)
             nominal, units, armature_axes = self._loaded.read_nominal(self.actuators)
             self._applier = PyBulletParams(
                 self.client, self._loaded.link_map(), self._loaded.joint_map(), nominal,
@@ -222,7 +224,7 @@ class SimRobot(Snapshots, RobotBase):
         if self._stepper.rotors is not None and rest:
             self._stepper.rotors.invalidate()  # masses, inertias or gravity may have changed
         if any(kind_of(n).startswith(_STIFFNESS) for n in rest):
-            self._stepper.stiff = self._stiff()
+            self._stepper.stiffness_changed()  # found again when next needed
         if motors:
             self._stepper.drive()
             if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
@@ -280,15 +282,13 @@ class SimRobot(Snapshots, RobotBase):
                      for link in (-1, *loaded.movable)),
                tuple(sorted((k, tuple(v)) for k, v in self._com.items())))
         if getattr(self, "_mobility_key", None) != key:
-            if not inertias_valid(self.client, loaded.body, loaded.movable):
-                self._mobility = None  # no mass matrix for it, without making a copy
-            else:
-                client, body = loaded.shadow(self._com)
-                if self._stepper.rotors is not None:
-                    self._stepper.rotors.invalidate()  # the shadow now holds this copy
-                self._mobility = mobility(client, body, loaded.movable)
+            self._mobility = self._probe.measure(self._com)
             self._mobility_key = key
         return stiff_damping(self._mobility, damping, self._values["world.control_period"])
+
+    def _shadow_replaced(self) -> None:
+        if self._stepper.rotors is not None:
+            self._stepper.rotors.invalidate()  # the shadow client now holds another copy
 
     def _rotor_damping(self) -> list[float]:
         """The joint damping PyBullet applies itself, per movable joint (index order)."""
@@ -317,7 +317,7 @@ class SimRobot(Snapshots, RobotBase):
             pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
         self._stepper.read_state()
         self._build_rotors()  # the body id changed
-        self._stepper.stiff = self._stiff()
+        self._stepper.stiffness_changed()
 
     # ------------------------------------------------------------------ running
     @property

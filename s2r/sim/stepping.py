@@ -70,7 +70,9 @@ class Stepper:
         self.explicit = explicit
         self.substeps = 1  # sub-steps per stepSimulation as PyBullet is configured now
         #: whether joint damping is too stiff for one damping torque per control period
-        self.stiff = False
+        #: (None: not known yet, ``stiffness()`` finds it when it is needed)
+        self._stiff: bool | None = False
+        self.stiffness: Callable[[], bool] = lambda: False
         self.hooks: list[SubstepHook] = []
         self.rotors: RotorDynamics | None = None
         self.rotor_damping: Callable[[], list[float]] = list
@@ -90,6 +92,22 @@ class Stepper:
         self.q: list[float] = []
         self.qd: list[float] = []
         self.measured: Measurement = ((), (), ())
+
+    @property
+    def stiff(self) -> bool:
+        """Whether joint damping is too stiff for the fast path (see :mod:`s2r.sim.damping`)."""
+        if self._stiff is None:
+            self._stiff = self.stiffness()
+        return self._stiff
+
+    @stiff.setter
+    def stiff(self, value: bool) -> None:
+        self._stiff = value
+
+    def stiffness_changed(self) -> None:
+        """Masses, inertias, damping or the period changed: ``stiff`` is found again on its
+        next use (so a reset that sets many parameters finds it once, if at all)."""
+        self._stiff = None
 
     def drive(self) -> None:
         """Actuator forces of the current command (velocity-independent part)."""
@@ -151,7 +169,7 @@ class Stepper:
         self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
         if (self.live or self.hooks or self.rotors is not None or self.explicit
-                or (self.stiff and steps > 1)):
+                or (steps > 1 and self.stiff)):
             if self.substeps != 1:
                 self.configure(1)
                 self.substeps = 1

@@ -65,3 +65,54 @@ def test_filter_floats_is_filter_with_the_same_counters():
         assert type(y) is list and x.tobytes() == np.array(y).tobytes()
     assert (a.clipped, a.rate_limited, a.nonfinite) == (b.clipped, b.rate_limited, b.nonfinite)
     assert (a.clipped, a.rate_limited, a.nonfinite) == (2, 3, 2)
+
+
+# ------------------------------------------------------- joint mobility (damping stiffness)
+@pytest.mark.parametrize("name", ["cartpole", "pendulum"])
+def test_mobility_probe_matches_pybullets_mass_matrix(name):
+    """Forward dynamics from rest gives diag(M^-1), also after masses changed on the copy."""
+    import pybullet as pb
+
+    from s2r.sim.damping import MobilityProbe, probe
+
+    with SimRobot(name) as robot:
+        link = next(n for n in robot.params if n.endswith(".mass"))
+        for scale in (1.0, 1.7):
+            robot.set(link, robot.params[link].nominal * scale)
+            robot._probe.measure(robot._com)  # the copy, with the current masses
+            _, _, client, body = robot._probe._copy
+            movable = robot._loaded.movable
+            q = [0.3, -0.7][:len(movable)]
+            got = probe(client, body, movable, q, MobilityProbe.STEP)
+            # a fresh copy for the mass matrix (PyBullet caches its model per body)
+            client, body = robot._loaded.shadow(robot._com)
+            m = np.array(pb.calculateMassMatrix(body, q, physicsClientId=client))
+            np.testing.assert_allclose(got, np.diag(np.linalg.inv(m)), rtol=1e-6)
+
+
+def test_new_masses_reuse_the_copy_and_the_stiffness_follows_them():
+    """A reset with other masses copies them onto the loaded copy (no URDF load), and the
+    stiffness decision is made once, when the next step needs it."""
+    with SimRobot("pendulum") as robot:
+        robot.act([0.0])
+        nominal = robot.params["link.pole.mass"].nominal
+        damping = robot.params["joint.hinge.damping"]
+        robot.set("joint.hinge.damping", damping.high)  # 1.2 % per period at nominal mass
+        assert robot._stepper.stiff
+        generation = robot._loaded.shadow_generation
+        calls = []
+        original = robot._stiff
+        robot._stepper.stiffness = lambda: (calls.append(1), original())[1]
+        robot.set_params({"link.pole.mass": 3.0 * nominal, "joint.hinge.damping": damping.high})
+        assert calls == []  # not found yet
+        robot.reset()
+        robot.act([0.0])  # a heavier pole: mild again, the fast path
+        assert calls == [1] and not robot._stepper.stiff and robot._stepper.substeps > 1
+        assert robot._loaded.shadow_generation == generation
+
+
+def test_the_furuta_mobility_is_measured_without_a_mass_matrix():
+    """PyBullet has no mass matrix for the furuta's pendulum inertia; the probe measures it."""
+    with SimRobot("furuta") as robot:
+        assert robot._stepper.stiff
+        assert robot._mobility is not None and (robot._mobility > 0).all()
