@@ -116,3 +116,26 @@ def test_the_furuta_mobility_is_measured_without_a_mass_matrix():
     with SimRobot("furuta") as robot:
         assert robot._stepper.stiff
         assert robot._mobility is not None and (robot._mobility > 0).all()
+
+
+@pytest.mark.parametrize("name", ["cartpole", "furuta"])
+def test_urdf_template_writes_what_elementtree_writes(tmp_path, name):
+    """The COM template gives the file the plain ElementTree rewrite gave, byte for byte."""
+    import xml.etree.ElementTree as ET
+
+    from s2r.description import load_robot_description
+    from s2r.sim.urdf import UrdfModel
+
+    path = load_robot_description(name).urdf_path
+    model, reference = UrdfModel(path), UrdfModel(path)
+    link = list(model._links)[-1]
+    for com in ({}, {link: (0.01, 0.0, -0.2)}, {}, {link: (0.02, -0.0, 0.3)}):
+        written = open(model.write(tmp_path, com), encoding="utf-8").read()
+        for name_, xyz in com.items():
+            inertial = reference._inertial(name_)
+            origin = inertial.find("origin")
+            if origin is None:
+                origin = ET.SubElement(inertial, "origin")
+            origin.set("xyz", " ".join(repr(float(v)) for v in xyz))
+        reference.tree.write(tmp_path / "ref.urdf", encoding="unicode", xml_declaration=False)
+        assert written == (tmp_path / "ref.urdf").read_text(encoding="utf-8")
