@@ -17,8 +17,8 @@ repetitions, median of them):
   task on explicit sub-steps, which the fast path matches within integration error),
   for the tasks it covers;
 
-and prints steps/s of each (medians over the repetitions) and the ratios env/bare (1.0 = the task layer costs
-nothing), floor/bare (the best any torque-driven env could reach), env/hand
+and prints steps/s of each (medians over the repetitions) and the ratios env/bare
+(1.0 = the task layer costs nothing), floor/bare (the best any torque-driven env could reach), env/hand
 (>= 1.0: s2r is as fast as writing the env by hand) and env/expl (the fast
 path's gain over the explicit sub-step path, ``SimRobot(substeps="explicit")``), each
 the median of the per-repetition ratios (``hand`` is timed right after ``env``), so that
