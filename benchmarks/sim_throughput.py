@@ -18,11 +18,12 @@ repetitions, median of them):
   for the tasks it covers;
 
 and prints steps/s of each (medians over the repetitions) and the ratios env/bare
-(1.0 = the task layer costs nothing), floor/bare (the best any torque-driven env could reach), env/hand
-(>= 1.0: s2r is as fast as writing the env by hand) and env/expl (the fast
-path's gain over the explicit sub-step path, ``SimRobot(substeps="explicit")``), each
-the median of the per-repetition ratios (``hand`` is timed right after ``env``), so that
-load changing between repetitions cancels.
+(1.0 = the task layer costs nothing), floor/bare (the best any torque-driven env
+could reach), env/hand (>= 1.0: s2r is as fast as writing the env by hand) and
+env/expl (the fast path's gain over the explicit sub-step path,
+``SimRobot(substeps="explicit")``), each the median of the per-repetition ratios
+(``hand`` is timed right after ``env``), so that load changing between
+repetitions cancels.
 
 Rates are per CPU second of this process (``time.process_time``), so other load
 on the machine changes them less; ``--wall`` times with the wall clock instead.
