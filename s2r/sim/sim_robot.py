@@ -249,10 +249,12 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         for j in loaded.movable:
             pb.setJointMotorControl2(loaded.body, j, pb.VELOCITY_CONTROL, force=0.0,
                                      physicsClientId=c)
-            pb.resetJointState(loaded.body, j, 0.0, 0.0, physicsClientId=c)
-        for j, (qo, qdo) in zip(self._other_joints(), others, strict=False):
+        other = self._other_joints()
+        given = list(others)[:len(other)]
+        for j, (qo, qdo) in zip(other, given + [(0.0, 0.0)] * (len(other) - len(given)),
+                                strict=True):
             pb.resetJointState(loaded.body, j, qo, qdo, physicsClientId=c)
-        for j, qi, qdi in zip(loaded.joint_ids, q, qd, strict=True):
+        for j, qi, qdi in zip(loaded.joint_ids, q, qd, strict=True):  # each set once
             pb.resetJointState(loaded.body, j, float(qi), float(qdi), physicsClientId=c)
         self._applier.issue_coulomb()
 

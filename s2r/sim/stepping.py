@@ -111,8 +111,7 @@ class Stepper:
 
     def drive(self) -> None:
         """Actuator forces of the current command (velocity-independent part)."""
-        command = self.command
-        self.forces = [a.drive(command[i]) for i, a in enumerate(self.actuators)]
+        self.forces = [a.drive(u) for a, u in zip(self.actuators, self.command)]
 
     def read_state(self) -> None:
         """The joint state as lists of Python floats (new lists: never changed in place)."""
