@@ -17,10 +17,13 @@ repetitions, median of them):
   task on explicit sub-steps, which the fast path matches within integration error),
   for the tasks it covers;
 
-and prints steps/s of each and the ratios env/bare (1.0 = the task layer costs
-nothing), floor/bare (the best any torque-driven env could reach), env/hand
-(>= 1.0: s2r is as fast as writing the env by hand) and env/expl (the fast
-path's gain over the explicit sub-step path, ``SimRobot(substeps="explicit")``).
+and prints steps/s of each (medians over the repetitions) and the ratios env/bare
+(1.0 = the task layer costs nothing), floor/bare (the best any torque-driven env
+could reach), env/hand (>= 1.0: s2r is as fast as writing the env by hand) and
+env/expl (the fast path's gain over the explicit sub-step path,
+``SimRobot(substeps="explicit")``), each the median of the per-repetition ratios
+(``hand`` is timed right after ``env``), so that load changing between
+repetitions cancels.
 
 Rates are per CPU second of this process (``time.process_time``), so other load
 on the machine changes them less; ``--wall`` times with the wall clock instead.
@@ -106,6 +109,13 @@ def bench_bare(robot, steps: int, substeps: int) -> float:
     return steps / (clock() - t0)
 
 
+def paired(rates: dict[str, list[float]], top: str, bottom: str) -> float:
+    """Median over the repetitions of ``top / bottom`` within each (nan without ``bottom``)."""
+    if not rates[bottom]:
+        return float("nan")
+    return statistics.median(t / b for t, b in zip(rates[top], rates[bottom], strict=True))
+
+
 class Baseline:
     """This script in ``--serve`` mode in a child process, importing s2r from ``tree``."""
 
@@ -179,19 +189,21 @@ def main() -> None:
             if base:  # a window there right before or right after this one
                 old = before if before is not None else base.env_rate(name, args.steps)
                 rates["env/base"].append(rates["env"][-1] / old)
+            if hand is not None:  # right after the env's window
+                rates["hand"].append(bench_env(hand, args.steps))
             rates["explicit"].append(bench_env(slow, args.steps))
             rates["robot"].append(bench_robot(robot, args.steps))
             rates["floor"].append(bench_floor(robot, args.steps, substeps))
             rates["bare"].append(bench_bare(robot, args.steps, substeps))
-            if hand is not None:
-                rates["hand"].append(bench_env(hand, args.steps))
         e, r, f, b = (statistics.median(rates[k]) for k in ("env", "robot", "floor", "bare"))
         h = statistics.median(rates["hand"]) if rates["hand"] else float("nan")
         x = statistics.median(rates["explicit"])
         saved[name] = {"env": e, "robot": r, "floor": f, "bare": b, "hand": h, "explicit": x}
         ratio = statistics.median(rates["env/base"]) if base else float("nan")
+        ratios = [paired(rates, top, bottom) for top, bottom in
+                  (("env", "bare"), ("floor", "bare"), ("env", "hand"), ("env", "explicit"))]
         print(f"{name:18s} {substeps:8d} {e:8.0f} {r:8.0f} {f:8.0f} {b:8.0f} {h:8.0f} {x:8.0f} "
-              f"{e / b:9.2f} {f / b:10.2f} {e / h:9.2f} {e / x:9.2f}"
+              + "".join(f" {v:{w}.2f}" for v, w in zip(ratios, (9, 10, 9, 9), strict=True))
               + (f" {ratio:9.2f}" if base else ""), flush=True)
         env.close()
         slow.robot.close()

@@ -39,6 +39,10 @@ from s2r.robot import Observation, Robot, RobotBase, RobotSpec, SafetyLimits
 __all__ = ["GuardedRobot", "SafetyGuard"]
 
 
+def _floats_of(values: np.ndarray | Sequence[float]) -> list[Any]:
+    return values.tolist() if type(values) is np.ndarray else list(values)
+
+
 class SafetyGuard:
     """Clipping, rate limiting and joint guards for one robot.
 
@@ -87,7 +91,17 @@ class SafetyGuard:
 
     def filter(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """The command to send for ``action``: finite, within limits and rate limit."""
-        raw = self._floats(action)
+        return np.array(self.filter_floats(self._floats(action)))
+
+    def filter_floats(self, raw: list[float]) -> list[float]:
+        """:meth:`filter` of a command given as a list of Python floats, one per actuator
+        (unchecked: the per-step case), as a new list of floats.
+
+        >>> from s2r.robot import ActuatorSpec, RobotSpec
+        >>> spec = RobotSpec("toy", (), (ActuatorSpec("m", "j", "torque", -2.0, 2.0),), 50.0)
+        >>> SafetyGuard(spec).filter_floats([9.0])
+        [2.0]
+        """
         delta, out = self._delta, []
         clipped = limited = False
         for x, (lo, hi), p in zip(raw, self._bounds, self._prev):
@@ -104,17 +118,21 @@ class SafetyGuard:
         self.clipped += clipped
         self.rate_limited += limited
         self._prev = out
-        return np.array(out)
+        return out[:]
 
     def violation(self, obs: Observation) -> str | None:
         """What a measurement violates (joint, value, limit), or None."""
+        if not self._pos and not self._vel:
+            return None
+        qs = _floats_of(obs.q)  # Python floats: cheaper than indexing NumPy per joint
         for i, lo, hi in self._pos:
-            q = float(obs.q[i])
+            q = float(qs[i])
             if not lo <= q <= hi:
                 j = self.spec.joints[i]
                 return f"joint {j.name} position {q:.4g} {j.units[0]} outside [{lo:g}, {hi:g}]"
+        qds = _floats_of(obs.qd) if self._vel else []
         for i, vmax in self._vel:
-            v = float(obs.qd[i])
+            v = float(qds[i])
             if not abs(v) <= vmax:
                 j = self.spec.joints[i]
                 return f"joint {j.name} velocity {v:.4g} {j.units[1]} beyond +-{vmax:g}"

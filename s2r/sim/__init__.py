@@ -16,7 +16,12 @@ Modules, one concept each:
 - :mod:`s2r.sim.state`: :class:`SimState` snapshots and states built from logs.
 - :mod:`s2r.sim.snapshots`: get_state/set_state and pickling (rebuilt in a new client).
 - :mod:`s2r.sim.damping`: whether joint damping allows PyBullet's one-call sub-steps.
-- :mod:`s2r.sim.sim_robot`: :class:`SimRobot`, a thin composition of the above.
+- :mod:`s2r.sim.parameters`: get/set by name and what a change implies (reloads, rotors,
+  damping stiffness, effect timing).
+- :mod:`s2r.sim.effect_controls`: the effect model, separate send/advance, carried
+  channels and per-step filters (for an emulated device and the randomizers).
+- :mod:`s2r.sim.sim_robot`: :class:`SimRobot`, a thin composition of the above (loading
+  and the Robot interface: reset, act, observe, close).
 - :mod:`s2r.sim.param_table` and :mod:`s2r.sim.relevance`: default bounds, and
   which inertial parameters cannot change the motion.
 

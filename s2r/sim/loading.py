@@ -41,6 +41,8 @@ class LoadedBody:
         self.body = -1
         self.plane: int | None = None
         self._shadow_client: int | None = None
+        #: counts the copies :meth:`shadow` made (a user of a copy sees when it was replaced)
+        self.shadow_generation = 0
 
     def shadow(self, com: Mapping[str, Sequence[float]]) -> tuple[int, int]:
         """A copy of the body as it is now (URDF with the given centres of mass, masses,
@@ -57,6 +59,7 @@ class LoadedBody:
         if self._shadow_client is None:
             self._shadow_client = pb.connect(pb.DIRECT)
         c = self._shadow_client
+        self.shadow_generation += 1
         path = self.urdf.write(self.tmpdir, com)
         flags = pb.URDF_USE_INERTIA_FROM_FILE if desc.inertia_from_file else 0
         try:

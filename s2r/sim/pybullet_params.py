@@ -220,7 +220,10 @@ class PyBulletParams:
         self.substeps, self._own_substeps = k, True
         pb.setPhysicsEngineParameter(fixedTimeStep=self.values["world.timestep"] * k,
                                      numSubSteps=k, physicsClientId=self.client)
-        self.issue_coulomb()
+        values = self.values
+        for joint in self.joints:  # a zero force stays zero for any k: only the others
+            if values.get(f"joint.{joint}.coulomb"):
+                self.apply_coulomb(joint)
 
     def issue_coulomb(self) -> None:
         """Issue every joint's Coulomb friction motor (after a state reset)."""

@@ -42,8 +42,8 @@ def rollout(robot: SimRobot, actions: Sequence[Sequence[float]] | np.ndarray,
     if state is not None:
         robot.set_state(state)
     t, q, qd, sensors, applied = [], [], [], [], []
-    for u in np.asarray(actions, dtype=float).reshape(-1, robot.spec.n_actions):
-        applied.append(robot.act(u))
+    for u in np.asarray(actions, dtype=float).reshape(-1, robot.spec.n_actions).tolist():
+        applied.append(robot.act_floats(u))  # act, bit for bit, without NumPy per step
         obs = robot.observe()
         t.append(obs.t)
         q.append(obs.q)

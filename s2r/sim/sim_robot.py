@@ -5,11 +5,14 @@ changed with :meth:`set` on a live simulation, and the change acts on the
 next step. Values are absolute and the nominal values never change, so
 nothing compounds. SimRobot composes the parts of :mod:`s2r.sim`: the loaded
 body (:mod:`~s2r.sim.loading`), the name -> PyBullet mapping
-(:mod:`~s2r.sim.pybullet_params`), the actuators, and the stepping loop
-(:mod:`~s2r.sim.stepping`). Its timing and sensing effects (delays at any
-resolution, rate limit, smooth friction, encoders, velocity estimation, noise)
-are parameters too, implemented once in :mod:`s2r.effects`. Centre-of-mass
-changes reload the URDF and keep the joint state. How each kind of parameter
+(:mod:`~s2r.sim.pybullet_params`) and what a change implies
+(:mod:`~s2r.sim.parameters`), the actuators, the stepping loop
+(:mod:`~s2r.sim.stepping`), the effect controls of an emulated device
+(:mod:`~s2r.sim.effect_controls`) and snapshots (:mod:`~s2r.sim.snapshots`).
+Its timing and sensing effects (delays at any resolution, rate limit, smooth
+friction, encoders, velocity estimation, noise) are parameters too,
+implemented once in :mod:`s2r.effects`. Centre-of-mass changes reload the URDF
+and keep the joint state. How each kind of parameter
 reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
 
 Noise comes from a numpy Generator the robot owns: ``SimRobot(seed=...)`` or
@@ -35,36 +38,34 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from s2r.description import RobotDescription, load_robot_description, spec_from_description
-from s2r.effects import CommandDelay, EffectModel, effect_parameters
-from s2r.errors import ParameterError, RobotError
-from s2r.params import ParameterTable, kind_of, owner_of
-from s2r.robot import Observation, RobotBase
+from s2r.effects import EffectModel, effect_parameters
+from s2r.errors import RobotError
+from s2r.params import ParameterTable
+from s2r.robot import Observation, RobotBase, _clip
 from s2r.sim._pb import pb
 from s2r.sim.actuators import build_actuators
-from s2r.sim.damping import inertias_valid, mobility, stiff_damping
+from s2r.sim.damping import MobilityProbe
+from s2r.sim.effect_controls import EffectControls
 from s2r.sim.loading import LoadedBody
 from s2r.sim.param_table import build_table
+from s2r.sim.parameters import Parameters
 from s2r.sim.pybullet_params import PyBulletParams
 from s2r.sim.relevance import inert_inertial_parameters
-from s2r.sim.rotors import Rotor, RotorDynamics
 from s2r.sim.snapshots import Snapshots
 from s2r.sim.stepping import CommandFilter, MeasurementFilter, Stepper, SubstepHook
 
 __all__ = ["CommandFilter", "MeasurementFilter", "SimRobot", "SubstepHook"]
 
-#: parameters that change how stiff the joint damping is (see s2r.sim.damping)
-_STIFFNESS = ("link.*.mass", "link.*.inertia_", "joint.*.damping", "joint.*.armature",
-              "motor.*.", "world.control_period")
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 
 
-class SimRobot(Snapshots, RobotBase):
+class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     """A robot in its own PyBullet physics client, with get/set of named parameters.
 
     Args:
@@ -107,6 +108,8 @@ class SimRobot(Snapshots, RobotBase):
             self._stepper.owner = self
             self._stepper.rng = np.random.default_rng(seed)
             self._stepper.rotor_damping = self._rotor_damping
+            self._stepper.stiffness = self._stiff
+            self._probe = MobilityProbe(self._loaded, self._shadow_replaced)
             nominal, units, armature_axes = self._loaded.read_nominal(self.actuators)
             self._applier = PyBulletParams(
                 self.client, self._loaded.link_map(), self._loaded.joint_map(), nominal,
@@ -158,10 +161,6 @@ class SimRobot(Snapshots, RobotBase):
     def _actuator_slot(self, joint: str) -> int:
         return next(i for i, a in enumerate(self.actuators) if a.joint == joint)
 
-    def _motor_damping(self, joint: str) -> float:
-        """Back-EMF of the motors driving a joint, a viscous term on top of its damping."""
-        return sum(a.viscous() for a in self.actuators if a.joint == joint)
-
     @property
     def body(self) -> int:
         """PyBullet body id of the robot (changes when a centre of mass moves)."""
@@ -171,153 +170,6 @@ class SimRobot(Snapshots, RobotBase):
     def plane(self) -> int | None:
         """PyBullet body id of the floor, if the description has one."""
         return self._loaded.plane
-
-    # --------------------------------------------------------------- parameters
-    def get(self, name: str) -> float:
-        """The current value of a parameter."""
-        self.params[name]  # raises ParameterError for unknown names
-        if name in self._fx.parameters:
-            return self._fx.get(name)
-        return self._values[name]
-
-    def get_params(self) -> dict[str, float]:
-        """The current value of every parameter."""
-        fx = self._fx.get_params()
-        return {name: fx[name] if name in fx else self._values[name] for name in self.params}
-
-    def set(self, name: str, value: float) -> None:
-        """Set one parameter (absolute value, checked against its bounds)."""
-        self.set_params({name: value})
-
-    def set_params(self, values: Mapping[str, float]) -> None:
-        """Set several parameters at once (one URDF reload at most)."""
-        checked = self.params.check(values)
-        try:
-            self._set_many(checked, check=True)
-        except pb.error as err:
-            raise self._error("set_params", err) from None
-
-    def reset_params(self) -> None:
-        """Put every parameter back to its nominal value."""
-        self.set_params(self.params.nominal())
-
-    def _set_many(self, values: Mapping[str, float], check: bool, reload: bool = False) -> None:
-        dt = values.get("world.timestep", self._values.get("world.timestep"))
-        period = values.get("world.control_period", self._values.get("world.control_period"))
-        if check and dt is not None and period is not None and dt > period + 1e-12:
-            raise ParameterError(f"timestep {dt} s is longer than the control period {period} s",
-                                 where="world.timestep")
-        fx_names = self._fx.parameters
-        effects = {n: v for n, v in values.items() if n in fx_names}
-        com = {n: v for n, v in values.items() if kind_of(n).startswith("link.*.com")}
-        rest = {n: v for n, v in values.items() if n not in com and n not in effects}
-        motors = False
-        for name, value in rest.items():
-            kind = kind_of(name)
-            if kind.startswith("motor.*."):
-                setattr(self.actuators[self._actuator_slot(owner_of(name))],  # type: ignore[arg-type]
-                        kind[8:], value)
-                motors = True
-        self._applier.apply(rest)
-        if self._stepper.rotors is not None and rest:
-            self._stepper.rotors.invalidate()  # masses, inertias or gravity may have changed
-        if any(kind_of(n).startswith(_STIFFNESS) for n in rest):
-            self._stepper.stiff = self._stiff()
-        if motors:
-            self._stepper.drive()
-            if any(n.endswith((".rotor_inertia", ".gear_ratio")) for n in rest):
-                self._build_rotors()
-        if "world.timestep" in rest or "world.control_period" in rest:
-            self._retime()
-        if effects:
-            self._fx.set_params(effects)
-            st = self._stepper
-            live = st.aux > 0 or not self._fx.identity
-            if st.q and st.live != live:
-                if live:
-                    st.sync()  # an effect turned on: it starts from the current state
-                else:
-                    st.live = False  # every effect off: the fast path again
-        if com:
-            self._values.update(com)
-            for name, value in com.items():
-                link = owner_of(name)
-                xyz = self._com.setdefault(link, list(self._loaded.urdf.inertial_origin(link)))  # type: ignore[arg-type]
-                xyz["xyz".index(name[-1])] = value
-            if check or reload:
-                self._reload()
-
-    def _build_rotors(self) -> None:
-        """The geared motors' inertia correction (None when no rotor has inertia)."""
-        loaded, rotors = self._loaded, []
-        for act, config in zip(self.actuators, self.description.actuators, strict=True):
-            if not act.rotor_inertia:
-                continue
-            j = loaded.joints[act.joint]
-            if config.mount is None:
-                mount = pb.getJointInfo(loaded.body, j, physicsClientId=self.client)[16]
-            elif config.mount in loaded.links:
-                mount = loaded.links[config.mount]
-            else:
-                raise RobotError(f"actuators: mount '{config.mount}' of the motor of "
-                                 f"{act.joint} is not a link (links: {sorted(loaded.links)})",
-                                 where=self.description.source)
-            ratio = 1.0 if act.gear_ratio is None else act.gear_ratio
-            rotors.append(Rotor(loaded.movable.index(j), mount, act.rotor_inertia, ratio))
-        self._stepper.rotors = (RotorDynamics(self.client, loaded.body, loaded.movable, rotors,
-                                              shadow=lambda: loaded.shadow(self._com))
-                                if rotors else None)
-
-    def _stiff(self) -> bool:
-        """Whether the joint damping is too stiff for the one-call sub-steps. The joints'
-        mobility comes from a fresh copy of the body (PyBullet's mass matrix of the live one
-        can be stale) and is kept until a mass, inertia or centre of mass changes."""
-        damping = self._rotor_damping()
-        if not any(damping):
-            return False
-        loaded = self._loaded
-        key = (tuple(tuple(pb.getDynamicsInfo(loaded.body, link, physicsClientId=self.client)[:3])
-                     for link in (-1, *loaded.movable)),
-               tuple(sorted((k, tuple(v)) for k, v in self._com.items())))
-        if getattr(self, "_mobility_key", None) != key:
-            if not inertias_valid(self.client, loaded.body, loaded.movable):
-                self._mobility = None  # no mass matrix for it, without making a copy
-            else:
-                client, body = loaded.shadow(self._com)
-                if self._stepper.rotors is not None:
-                    self._stepper.rotors.invalidate()  # the shadow now holds this copy
-                self._mobility = mobility(client, body, loaded.movable)
-            self._mobility_key = key
-        return stiff_damping(self._mobility, damping, self._values["world.control_period"])
-
-    def _rotor_damping(self) -> list[float]:
-        """The joint damping PyBullet applies itself, per movable joint (index order)."""
-        by_index = {j: self._applier.damping.get(name, 0.0)
-                    for name, j in self._loaded.joints.items()}
-        return [by_index.get(j, 0.0) for j in self._loaded.movable]
-
-    def _retime(self) -> None:
-        window = self._window or self._values["world.control_period"]
-        self._fx.retime(self._values["world.timestep"], window)
-
-    def _reload(self) -> None:
-        """Reload the URDF (new COM) and re-apply every parameter and the joint state."""
-        c, loaded = self.client, self._loaded
-        states = pb.getJointStates(loaded.body, loaded.movable, physicsClientId=c)
-        loaded.remove()
-        loaded.load(self._com)
-        for j in loaded.movable:  # default velocity motors off; Coulomb re-issued below
-            pb.setJointMotorControl2(loaded.body, j, pb.VELOCITY_CONTROL, force=0.0,
-                                     physicsClientId=c)
-        # masses and inertias from the stored radii of gyration (not recomputed from the
-        # rounded inertia values, so a reload changes nothing else)
-        self._applier.rebind(loaded.link_map(), loaded.joint_map())
-        self._applier.reapply()
-        for j, state in zip(loaded.movable, states, strict=True):
-            pb.resetJointState(loaded.body, j, state[0], state[1], physicsClientId=c)
-        self._stepper.read_state()
-        self._build_rotors()  # the body id changed
-        self._stepper.stiff = self._stiff()
 
     # ------------------------------------------------------------------ running
     @property
@@ -372,78 +224,6 @@ class SimRobot(Snapshots, RobotBase):
     def rng(self, generator: np.random.Generator) -> None:
         self._stepper.rng = generator
 
-    # ---------------------------------------------------- for an emulated device
-    @property
-    def effects(self) -> EffectModel:
-        """The timing and sensing effects (set their values with :meth:`set_params`)."""
-        return self._fx
-
-    def set_sensor_window(self, seconds: float | None) -> None:
-        """Finite-difference span of the velocity estimate (``None``: the control period).
-
-        A firmware sampling every physics step estimates velocities over its
-        host's control period, not its own tick.
-        """
-        self._window = seconds
-        self._retime()
-
-    def carry_channels(self, count: int,
-                       transform: Callable[[tuple[float, ...], list[float]], Sequence[float]]
-                       ) -> None:
-        """Carry ``count`` extra channels (e.g. a driver's enable flag) through the action delay.
-
-        Before every physics step ``transform(delayed, qd)`` turns the delayed
-        command (actuator channels, then the extra ones, time-averaged over the
-        step) and the joint velocities into the actuators' commands. Commands
-        are then sent with :meth:`send` and time advanced with :meth:`advance`.
-
-        >>> robot = SimRobot("pendulum", params={"delay.action": 0.01})
-        >>> robot.carry_channels(1, lambda u, qd: [u[0] * u[1]])  # channel 1 gates the drive
-        >>> _ = robot.reset()
-        >>> robot.send([2.0], channels=[1.0])
-        >>> robot.advance()  # 20 ms: the gate opens halfway through
-        >>> bool(robot.observe().qd[0] > 0.0), robot._command
-        (True, [2.0])
-        >>> robot.close()
-        """
-        fx = self._fx
-        fx.aux = count
-        fx.actions = CommandDelay(self.spec.n_actions + count, fx.actions.delay)
-        self._stepper.aux, self._stepper.transform = count, transform
-        self._stepper.aux_values = (0.0,) * count
-        self._stepper.sync()
-
-    def send(self, command: Sequence[float], *, extra_delay: float = 0.0,
-             channels: Sequence[float] = ()) -> None:
-        """Send a command now without advancing time; it acts ``delay.action + extra_delay``
-        later, and ``channels`` (see :meth:`carry_channels`) ride along with it."""
-        self._stepper.send([float(u) for u in command], extra_delay, channels)
-
-    def advance(self) -> None:
-        """Advance one control period under the commands sent so far."""
-        try:
-            self._stepper.advance(self._values["world.timestep"],
-                                  self._values["world.control_period"])
-        except pb.error as err:
-            raise self._error("advance", err) from None
-
-    def set_filters(self, command: CommandFilter | None = None,
-                    measurement: MeasurementFilter | None = None, *, clip: bool = True) -> None:
-        """Transform every command and every measurement in the robot's own step (``None``: none).
-
-        ``command(u)`` gets the clipped command (a list of Python floats, one per
-        actuator) and returns the command for the actuators as a new list, which is
-        clipped to the actuator limits again unless ``clip=False`` (for a filter that
-        cannot leave them); :meth:`act` still returns the controller's clipped command.
-        ``measurement(q, qd, sensors)`` gets the measurement as lists of Python floats
-        (it must not change them: they are the robot's state) and returns the three
-        sequences of floats :meth:`observe` delivers. Randomizers install their
-        per-step transforms here (``randomizers.robot_proxy``): on floats, in the hot
-        path, they cost a fraction of the NumPy calls a separate pass would.
-        """
-        self._command_filter, self._measurement_filter = command, measurement
-        self._reclip = clip
-
     def reset(self, q: Iterable[float] | None = None, qd: Iterable[float] | None = None, *,
               seed: int | None = None) -> Observation:
         """Put the joints in the given state (zeros by default) and restart time.
@@ -469,10 +249,12 @@ class SimRobot(Snapshots, RobotBase):
         for j in loaded.movable:
             pb.setJointMotorControl2(loaded.body, j, pb.VELOCITY_CONTROL, force=0.0,
                                      physicsClientId=c)
-            pb.resetJointState(loaded.body, j, 0.0, 0.0, physicsClientId=c)
-        for j, (qo, qdo) in zip(self._other_joints(), others, strict=False):
+        other = self._other_joints()
+        given = list(others)[:len(other)]
+        for j, (qo, qdo) in zip(other, given + [(0.0, 0.0)] * (len(other) - len(given)),
+                                strict=True):
             pb.resetJointState(loaded.body, j, qo, qdo, physicsClientId=c)
-        for j, qi, qdi in zip(loaded.joint_ids, q, qd, strict=True):
+        for j, qi, qdi in zip(loaded.joint_ids, q, qd, strict=True):  # each set once
             pb.resetJointState(loaded.body, j, float(qi), float(qdi), physicsClientId=c)
         self._applier.issue_coulomb()
 
@@ -483,7 +265,26 @@ class SimRobot(Snapshots, RobotBase):
     def act(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
         """Apply a command for one control period; return the command actually applied."""
         applied = self.spec.clip_action(action)
-        command = applied.tolist()  # Python floats: the actuator models run faster on them
+        self._act(applied.tolist())  # Python floats: the actuator models run faster on them
+        return applied
+
+    def act_floats(self, action: list[float]) -> np.ndarray:
+        """:meth:`act` for a command already held as a list of Python floats, one per
+        actuator (the tasks' hot path: no NumPy round trip); the same result bit for bit.
+
+        >>> with SimRobot("pendulum") as robot:
+        ...     robot.act_floats([5.0]).tolist(), robot.act_floats([float("nan")]).tolist()
+        ([2.0], [0.0])
+        """
+        if len(action) != len(self._limits):
+            return self.act(action)  # NumPy's error
+        command = [_clip(x, lo, hi) if x == x else z  # spec.clip_action, bit for bit
+                   for x, (lo, hi, z) in zip(action, self._limits)]
+        applied = np.array(command)
+        self._act(command)
+        return applied
+
+    def _act(self, command: list[float]) -> None:
         if self._command_filter is not None:
             command = self._command_filter(command)
             if self._reclip:
@@ -495,7 +296,6 @@ class SimRobot(Snapshots, RobotBase):
             self._stepper.advance(values["world.timestep"], values["world.control_period"])
         except pb.error as err:
             raise self._error("act", err) from None
-        return applied
 
     def observe(self) -> Observation:
         """The measurement the controller receives now: the state ``delay.observation`` old,

@@ -17,7 +17,9 @@ two paths:
   goes through the actuators, smooth friction and rotor torques are added,
   hooks run; after it the true state is recorded and measured (quantized,
   filtered, noised) so observations reproduce what a firmware sampling at
-  the physics rate reports.
+  the physics rate reports. When no effect is live and no hook runs, nothing
+  needs the state between sub-steps: the torques are re-sent before each one
+  and the joints are read once, after the last.
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ class Stepper:
         self.explicit = explicit
         self.substeps = 1  # sub-steps per stepSimulation as PyBullet is configured now
         #: whether joint damping is too stiff for one damping torque per control period
-        self.stiff = False
+        #: (None: not known yet, ``stiffness()`` finds it when it is needed)
+        self._stiff: bool | None = False
+        self.stiffness: Callable[[], bool] = lambda: False
         self.hooks: list[SubstepHook] = []
         self.rotors: RotorDynamics | None = None
         self.rotor_damping: Callable[[], list[float]] = list
@@ -89,10 +93,25 @@ class Stepper:
         self.qd: list[float] = []
         self.measured: Measurement = ((), (), ())
 
+    @property
+    def stiff(self) -> bool:
+        """Whether joint damping is too stiff for the fast path (see :mod:`s2r.sim.damping`)."""
+        if self._stiff is None:
+            self._stiff = self.stiffness()
+        return self._stiff
+
+    @stiff.setter
+    def stiff(self, value: bool) -> None:
+        self._stiff = value
+
+    def stiffness_changed(self) -> None:
+        """Masses, inertias, damping or the period changed: ``stiff`` is found again on its
+        next use (so a reset that sets many parameters finds it once, if at all)."""
+        self._stiff = None
+
     def drive(self) -> None:
         """Actuator forces of the current command (velocity-independent part)."""
-        command = self.command
-        self.forces = [a.drive(command[i]) for i, a in enumerate(self.actuators)]
+        self.forces = [a.drive(u) for a, u in zip(self.actuators, self.command)]
 
     def read_state(self) -> None:
         """The joint state as lists of Python floats (new lists: never changed in place)."""
@@ -119,8 +138,13 @@ class Stepper:
             self.sync()
 
     def sync(self) -> None:
-        """Start the effects at the current state and command (on reset, or when one turns on)."""
+        """Start the effects at the current state and command (on reset, or when one turns on).
+
+        With every effect off nothing reads their state (``measured`` included) until one
+        turns on, which syncs again: a reset then skips them."""
         self.live = self.aux > 0 or not self.fx.identity
+        if not self.live:
+            return
         self.measured = self.fx.reset(self.t, self.q, self.qd, self.sensors(), self.rng,
                                       (*self.command, *self.aux_values))
         self.fx.limiter.reset(self.t, self.target)
@@ -144,7 +168,7 @@ class Stepper:
         self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
         if (self.live or self.hooks or self.rotors is not None or self.explicit
-                or (self.stiff and steps > 1)):
+                or (steps > 1 and self.stiff)):
             if self.substeps != 1:
                 self.configure(1)
                 self.substeps = 1
@@ -175,6 +199,9 @@ class Stepper:
             self.drive()
         loaded = self.loaded
         c = loaded.client
+        if not live and not self.hooks:
+            self._plain(dt, steps)
+            return
         for _ in range(steps):
             t = self.t
             ids, forces = self.act_ids, self.forces
@@ -204,6 +231,23 @@ class Stepper:
             if live:
                 fx.record(self.t, self.q, self.qd, self.sensors())
                 self.measured = fx.measure(self.t, self.rng)
+
+    def _plain(self, dt: float, steps: int) -> None:
+        """Explicit sub-steps that need no state between them (no effect live, no hook): the
+        torques re-sent before each ``stepSimulation``, the joint state read once after the
+        last (PyBullet's state does not depend on reads: the same trajectory bit for bit)."""
+        loaded, rotors = self.loaded, self.rotors
+        body, c, t = loaded.body, loaded.client, self.t
+        ids, forces = self.act_ids, self.forces
+        control, step, torque = pb.setJointMotorControlArray, pb.stepSimulation, pb.TORQUE_CONTROL
+        for _ in range(steps):
+            if rotors is not None:  # the rotors read the joint state they need themselves
+                ids, forces = self._with_rotors(self.act_ids, self.forces)
+            control(body, ids, torque, forces=forces, physicsClientId=c)
+            step(physicsClientId=c)
+            t += dt
+        self.t = t
+        self.read_state()
 
     def _with_friction(self, forces: list[float]) -> tuple[list[int], list[float]]:
         """Torques on every measured joint: the actuators' plus smooth Coulomb friction."""

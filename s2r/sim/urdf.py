@@ -42,6 +42,9 @@ class UrdfModel:
             if filename and "://" not in filename and not os.path.isabs(filename):
                 mesh.set("filename", str(base / filename))
         self._links = {link.get("name", ""): link for link in root.iter("link")}
+        #: xyz text of each link whose centre of mass was given to :meth:`write` (it stays)
+        self._com: dict[str, str] = {}
+        self._template: tuple[str, list[str]] | None = None
 
     def _inertial(self, link: str) -> ET.Element:
         element = self._links.get(link)
@@ -62,13 +65,40 @@ class UrdfModel:
 
     def write(self, directory: str | os.PathLike[str],
               com: Mapping[str, Sequence[float]] | None = None) -> str:
-        """Write the URDF with the given COM per link to a new, unique file; return its path."""
+        """Write the URDF with the given COM per link to a new, unique file; return its path.
+
+        A link's COM, once given, stays until given again. The XML is serialized once (per
+        set of links with a COM) into a template; each write only fills in the numbers.
+
+        >>> import pybullet_data, os, tempfile
+        >>> model = UrdfModel(os.path.join(pybullet_data.getDataPath(), "cartpole.urdf"))
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = model.write(tmp, {"pole": (0.0, 0.01, 0.5)})
+        ...     UrdfModel(path).inertial_origin("pole")
+        (0.0, 0.01, 0.5)
+        """
         for link, xyz in (com or {}).items():
-            inertial = self._inertial(link)
-            origin = inertial.find("origin")
-            if origin is None:
-                origin = ET.SubElement(inertial, "origin")
-            origin.set("xyz", " ".join(repr(float(v)) for v in xyz))
+            self._inertial(link)  # raises for an unknown link
+            self._com[link] = " ".join(repr(float(v)) for v in xyz)
+        text, links = self._template_for()
+        for i, link in enumerate(links):
+            text = text.replace(f"@s2r-com-{i}@", self._com[link])
         out = Path(directory) / f"{self.path.stem}-{os.getpid()}-{next(_counter)}.urdf"
-        self.tree.write(out, encoding="unicode", xml_declaration=False)
+        out.write_text(text, encoding="utf-8")
         return str(out)
+
+    def _template_for(self) -> tuple[str, list[str]]:
+        """The URDF text with a placeholder for the COM of every link in ``_com``."""
+        links = sorted(self._com)
+        if self._template is None or self._template[1] != links:
+            for i, link in enumerate(links):
+                inertial = self._inertial(link)
+                origin = inertial.find("origin")
+                if origin is None:
+                    origin = ET.SubElement(inertial, "origin")
+                origin.set("xyz", f"@s2r-com-{i}@")
+            text = ET.tostring(self.tree.getroot(), encoding="unicode")
+            for link in links:  # the tree keeps real values (inertial_origin reads them)
+                self._inertial(link).find("origin").set("xyz", self._com[link])  # type: ignore[union-attr]
+            self._template = (text, links)
+        return self._template

@@ -165,13 +165,18 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
                                                 dict[str, Any]]:
         # the same filter as on hardware (a GuardedRobot shares this guard: filtering twice
         # with one guard changes nothing)
-        guard = self.guard
-        applied = self.robot.act(guard.filter(self._command(action)))
-        guard.previous = applied
-        obs = self.robot.observe()
+        guard, robot = self.guard, self.robot
+        command = self._command(action)
+        if type(command) is list and type(robot) is SimRobot:  # floats all the way
+            applied = robot.act_floats(guard.filter_floats(command))
+            guard._prev = applied.tolist()
+        else:
+            applied = robot.act(guard.filter(command))
+            guard.previous = applied
+        obs = robot.observe()
         self.last_observation = obs
         self._steps += 1
-        stop = self.guard.violation(obs)
+        stop = guard.violation(obs)
         terminated = stop is not None or self.terminated(obs)
         truncated = self._steps >= self.max_steps
         info = {"applied_action": applied, "t": obs.t, "q": obs.q, "qd": obs.qd}

@@ -115,10 +115,12 @@ class CartpoleBalance(BuiltinTask):
         return 1.0
 
     def at_goal(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) < self.x_limit and abs(wrap_angle(obs.q[1])) < self.angle_limit)
+        x, th = obs.q.tolist()  # Python floats: the same bits as NumPy's scalars, cheaper
+        return abs(x) < self.x_limit and abs(wrap_angle(th)) < self.angle_limit
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.x_limit or abs(wrap_angle(obs.q[1])) > self.angle_limit)
+        x, th = obs.q.tolist()
+        return abs(x) > self.x_limit or abs(wrap_angle(th)) > self.angle_limit
 
 
 class CartpoleSwingup(CartpoleBalance):
@@ -143,10 +145,10 @@ class CartpoleSwingup(CartpoleBalance):
         return upright * centred - effort
 
     def at_goal(self, obs: Observation) -> bool:
-        return bool(abs(wrap_angle(obs.q[1])) < self.upright_tolerance)
+        return abs(wrap_angle(obs.q.tolist()[1])) < self.upright_tolerance
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.x_limit)
+        return abs(obs.q.tolist()[0]) > self.x_limit
 
 
 class PendulumSwingup(BuiltinTask):
@@ -182,7 +184,7 @@ class PendulumSwingup(BuiltinTask):
         return -(error**2 + 0.1 * qd**2 + 0.01 * u**2)
 
     def at_goal(self, obs: Observation) -> bool:
-        return bool(abs(wrap_angle(obs.q[0] - np.pi)) < self.upright_tolerance)
+        return abs(wrap_angle(obs.q.tolist()[0] - math.pi)) < self.upright_tolerance
 
 
 class FurutaSwingup(BuiltinTask):
@@ -229,8 +231,9 @@ class FurutaSwingup(BuiltinTask):
         return upright * (0.3 + 0.7 * slow) - 0.1 * centred - 1e-3 * u**2
 
     def at_goal(self, obs: Observation) -> bool:
-        return bool(abs(wrap_angle(obs.q[1] - np.pi)) < self.upright_tolerance
-                    and abs(obs.q[0]) < self.arm_tolerance)
+        th, al = obs.q.tolist()
+        return (abs(wrap_angle(al - math.pi)) < self.upright_tolerance
+                and abs(th) < self.arm_tolerance)
 
     def terminated(self, obs: Observation) -> bool:
-        return bool(abs(obs.q[0]) > self.arm_limit)
+        return abs(obs.q.tolist()[0]) > self.arm_limit
