@@ -5,7 +5,8 @@
 2. **record** an excitation through the serial protocol (``hardware.session.record``);
 3. **identify** the parameters from that log (:func:`s2r.sysid.identify`);
 4. **train** two policies (:func:`s2r.train.train`): one on the nominal model without
-   randomization, one with the randomization sysid wrote around the identified values;
+   randomization, and one that starts from it and goes on learning (fine-tuning) with the
+   randomization sysid wrote around the identified values;
 5. **deploy** both through the serial link (``hardware.session.deploy``);
 6. **evaluate** both in simulation (:func:`s2r.evaluate.evaluate`), each on the model it
    was trained on, with the same reset seeds as on the emulator;
@@ -53,7 +54,11 @@ class DemoConfig:
     truth: str = setting("bench", "the emulator's hidden truth: bench or a truth YAML within "
                          "the parameter bounds")
     record_seconds: float = setting(30.0, "s of multisine excitation recorded for sysid", gt=0)
-    steps: int = setting(300_000, "training steps per policy", ge=1)
+    steps: int = setting(300_000, "training steps of the nominal policy", ge=1)
+    finetune_steps: int = setting(300_000, "training steps of the identified policy, "
+                                  "started from the nominal one", ge=1)
+    max_steps: int = setting(1000, "episode length in control steps (10 s: with friction "
+                             "and a weaker motor the swing-up takes several pumps)", ge=1)
     episodes: int = setting(5, "episodes per policy on the emulator and in simulation", ge=1)
     seed: int = setting(0, "seeds the emulator, the excitation, training and the resets", ge=0)
     quick: bool = setting(False, "tiny budgets (a few minutes in all): the loop, not good "
@@ -65,7 +70,8 @@ class DemoConfig:
 
 
 #: What ``quick`` changes: enough to run every step, not to learn a good policy.
-QUICK: dict[str, Any] = {"record_seconds": 8.0, "steps": 4096, "episodes": 2}
+QUICK: dict[str, Any] = {"record_seconds": 8.0, "steps": 4096, "finetune_steps": 4096,
+                         "episodes": 2}
 
 
 @dataclass
@@ -143,12 +149,14 @@ def run_demo(cfg: DemoConfig, say: Say = print, progress: bool = True) -> DemoRe
                             duration=cfg.record_seconds, seed=cfg.seed, out=str(rec),
                             reply_timeout=REPLY_TIMEOUT))
     sysid_dir = _identify(cfg, rec, run / "sysid", say)
-    runs = [("nominal", "none", None, "the nominal model, no randomization"),
+    runs = [("nominal", "none", None, "the nominal model, no randomization", cfg.steps),
             ("identified", str(sysid_dir), sysid_dir / "params.yaml",
-             "randomization around the identified parameters")]
-    for i, (name, randomization, params, words) in enumerate(runs):
-        say(f"{4 + i}. train '{name}': {cfg.steps} steps of PPO on {words}")
-        policy = _train(cfg, name, randomization, run, progress)
+             "randomization around the identified parameters, from the nominal policy",
+             cfg.finetune_steps)]
+    for i, (name, randomization, params, words, steps) in enumerate(runs):
+        say(f"{4 + i}. train '{name}': {steps} steps of PPO on {words}")
+        init = run / "train-nominal" if name == "identified" else None
+        policy = _train(cfg, name, randomization, run, progress, steps, init)
         say(f"   deploy '{name}' on the emulator and evaluate it in simulation "
             f"({cfg.episodes} episodes each, the same reset seeds)")
         result.policies.append(_evaluate_both(cfg, emu_cfg, name, words, policy, params, run))
@@ -180,14 +188,16 @@ def _identify(cfg: DemoConfig, rec: Path, out: Path, say: Say) -> Path:
     return out
 
 
-def _train(cfg: DemoConfig, name: str, randomization: str, run: Path, progress: bool) -> Path:
+def _train(cfg: DemoConfig, name: str, randomization: str, run: Path, progress: bool,
+           steps: int, init: Path | None) -> Path:
     from s2r.train import TrainConfig, train
 
     out = run / f"train-{name}"
-    eval_every = max(cfg.steps // 6, 1) if not cfg.quick else 0
-    res = train(TrainConfig(task=TASK, randomization=randomization, steps=cfg.steps,
+    eval_every = max(steps // 6, 1) if not cfg.quick else 0
+    res = train(TrainConfig(task=TASK, randomization=randomization, steps=steps,
                             seed=cfg.seed, out=str(out), eval_every=eval_every,
-                            checkpoint_every=0, progress=progress))
+                            checkpoint_every=0, progress=progress, max_steps=cfg.max_steps,
+                            init=None if init is None else str(init)))
     return res.policy
 
 
@@ -204,11 +214,12 @@ def _evaluate_both(cfg: DemoConfig, emu_cfg: Any, name: str, words: str, policy:
     real_dir.mkdir()
     with Emulator(emu_cfg) as emu:
         hw = deploy(DeployConfig(port=emu.port, paced=False, policy=str(policy), task=TASK,
-                                 episodes=cfg.episodes, seed=seed,
+                                 episodes=cfg.episodes, seed=seed, max_steps=cfg.max_steps,
                                  out=str(real_dir / "deploy.s2r.csv"),
                                  reply_timeout=REPLY_TIMEOUT))
     sim = evaluate(str(policy), TASK, params=None if params is None else str(params),
-                   episodes=cfg.episodes, seed=seed, out=str(sim_dir))
+                   episodes=cfg.episodes, seed=seed, out=str(sim_dir),
+                   max_steps=cfg.max_steps)
     return PolicyOutcome(name, words, str(policy), sim.mean_return, hw.mean_return,
                          sim.success_rate, success_rate(hw.episodes))
 

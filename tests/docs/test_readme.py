@@ -158,6 +158,9 @@ def run_bash(block: Block, tmp: Path) -> None:
     for old, new in SHORTEN:
         script = script.replace(old, new.format(tmp=tmp))
     script = re.sub(r"^make ", f"make -n -C {ROOT} ", script, flags=re.M)
+    # a failing line ends the block: its background jobs (an emulator) end with it, else
+    # they would hold the output pipe open and hide the error behind a timeout
+    script = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
     proc = subprocess.Popen(["bash", "-e", "-c", script], cwd=tmp, env=env_for_shell(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
@@ -173,6 +176,12 @@ def run_bash(block: Block, tmp: Path) -> None:
         path = tmp / name
         written = path.is_file() or (path.is_dir() and any(path.iterdir()))
         assert written, f"README.md:{block.line}: {name} was not written"
+
+
+def test_a_failing_block_reports_its_error_while_a_background_job_runs(tmp_path):
+    block = Block("bash", "sleep 1000 &\necho the-real-error; false\n", 7)
+    with pytest.raises(AssertionError, match="README.md:7 failed:\\s+the-real-error"):
+        run_bash(block, tmp_path)
 
 
 def run_toml(block: Block, tmp: Path) -> None:

@@ -71,6 +71,12 @@ def test_quick_demo_runs_the_whole_loop_against_a_truth_file(tmp_path):
         assert p["sim_return"] == pytest.approx(_mean_return(sim))
         assert p["ratio"] == pytest.approx(p["real_return"] / p["sim_return"])
         assert f"{p['sim_return']:.1f}" in proc.stdout and f"{p['real_return']:.1f}" in proc.stdout
+    # the identified policy starts from the nominal one; both learn 10 s episodes
+    configs = {n: json.loads((run / f"train-{n}" / "config.json").read_text())
+               for n in ("nominal", "identified")}
+    assert configs["identified"]["init"] == str(run / "train-nominal")
+    assert configs["nominal"]["init"] is None
+    assert {c["max_steps"] for c in configs.values()} == {1000}
     identified = json.loads((run / "train-identified" / "policy" / "spec.json").read_text())
     assert "sysid" in json.dumps(identified["randomization"])
     fitted = yaml.safe_load((run / "sysid" / "params.yaml").read_text())

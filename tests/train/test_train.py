@@ -353,7 +353,7 @@ def test_the_cli_resumes_a_run_without_naming_its_task(tmp_path, capsys):
     assert "no checkpoint to resume" in capsys.readouterr().err
 
 
-def _weights(artifact):
+def _artifact_arrays(artifact):
     """The network's arrays of an artifact (its observation statistics are in spec.json)."""
     with np.load(artifact / "weights.npz") as npz:
         return {k: npz[k] for k in npz.files}
@@ -367,9 +367,9 @@ def test_init_starts_a_new_run_from_another_runs_weights(tmp_path):
     second = train(_cfg(tmp_path, out=str(tmp_path / "tuned"), init=str(tmp_path / "run"),
                         max_steps=16, hyper=frozen))
     assert second.steps == 256 and second.out == tmp_path / "tuned"
-    old, new = _weights(first.last_policy), _weights(second.last_policy)
+    old, new = _artifact_arrays(first.last_policy), _artifact_arrays(second.last_policy)
     assert old.keys() == new.keys() and all(np.array_equal(old[k], new[k]) for k in old)
-    scratch = _weights(train(_cfg(tmp_path, out=str(tmp_path / "scratch"), seed=1,
+    scratch = _artifact_arrays(train(_cfg(tmp_path, out=str(tmp_path / "scratch"), seed=1,
                                   hyper=frozen)).last_policy)
     assert not all(np.array_equal(old[k], scratch[k]) for k in old)
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init"] == \
