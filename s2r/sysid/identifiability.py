@@ -192,7 +192,8 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
 def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.ndarray,
             log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3,
             clusters: Sequence[int] | None = None, forms: Sequence[Form] = (),
-            directions: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Analysis:
+            directions: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+            nuisance: int = 0) -> Analysis:
     """Covariance, identified combinations and warnings at the optimum ``x`` (see module).
 
     ``forms``: known physical combinations (:mod:`s2r.sysid.forms`) reported, where the
@@ -209,6 +210,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     "sandwich" ``A (sum_s g_s g_s^T) A`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``), whichever
     of it and ``s^2 A`` is larger per parameter, since residuals of one segment share
     the error of its start state.
+
+    ``nuisance``: the number of other variables eliminated from the residuals (freed
+    segment start states, :mod:`s2r.sysid.starts`), taken off the degrees of freedom.
     """
     n, p = jac.shape
     names = list(names)
@@ -224,7 +228,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     _, sv, vt = np.linalg.svd(jz, full_matrices=False)
     keep = sv > rtol * (sv[0] if len(sv) and sv[0] > 0 else 1.0)
     rank = int(keep.sum())
-    dof = max(n - rank, 1)
+    dof = max(n - rank - nuisance, 1)
     var = float(residuals @ residuals) / dof
     v_id, v_null = vt[keep].T, vt[~keep].T
     a_z = (v_id / sv[keep] ** 2) @ v_id.T
