@@ -7,7 +7,8 @@ For the furuta emulator's bench truth (configs/hardware/truth/furuta_bench.yaml)
    truth, and records ``--duration`` s of multisine excitation through the serial link
    (:func:`hardware.session.record`), as ``s2r record`` would on a robot;
 2. identifies :data:`FIT` with :func:`s2r.sysid.identify` (multiple shooting, least
-   squares, 20 % of the recording held out), from the nominal values;
+   squares, 20 % of the recording held out, segment start states eliminated as nuisance
+   variables: ``--free-start``, default ``q+qd``), from the nominal values;
 3. runs a naive baseline on the same data and parameters: single shooting (every episode
    replayed from its start) minimised by Nelder-Mead (``scipy.optimize.minimize``) for at
    most ``--baseline-evaluations`` simulations;
@@ -67,6 +68,8 @@ SCALED = ["link.pendulum.mass", "link.pendulum.com_z", "link.arm.inertia_zz",
 DELAY_RANGE = 0.010
 #: the channels compared: joint positions and the motor current (see the module doc)
 SIGNALS = ("q", "current.arm")
+#: segment start states eliminated as nuisance variables (see s2r.sysid.starts)
+FREE_START = "q+qd"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -208,7 +211,7 @@ def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int,
 
 def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: float, seed: int,
               workers: int, max_evaluations: int | None, baseline_evaluations: int,
-              signals: Sequence[str] = SIGNALS) -> Outcome:
+              signals: Sequence[str] = SIGNALS, free_start: str = FREE_START) -> Outcome:
     """Record, identify and run the baseline for one truth."""
     from s2r.sim import SimRobot
     from s2r.sysid import identify
@@ -221,7 +224,7 @@ def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: flo
     t1 = time.perf_counter()
     result = identify("furuta", [log], FIT, method="lsq", holdout=0.2, segment=0.15,
                       workers=workers, out=workdir / label, max_evaluations=max_evaluations,
-                      start_velocity="central", signals=list(signals))
+                      start_velocity="central", signals=list(signals), free_start=free_start)
     t2 = time.perf_counter()
     with SimRobot("furuta") as sim:
         nominal = sim.get_params()
@@ -297,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
                    help="identification budget; default: the optimizer's")
     p.add_argument("--signals", default=",".join(SIGNALS),
                    help="compared channels, comma separated (q: positions only)")
+    p.add_argument("--free-start", default=FREE_START, choices=("none", "qd", "q+qd"),
+                   help="segment start states eliminated as nuisance variables")
     p.add_argument("--quick", action="store_true", help="bench truth, 6 s, small budgets")
     p.add_argument("--out", default=None, help="keep logs and fits here (default: temporary)")
     a = p.parse_args(argv)
@@ -311,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     truths = [("bench", bench_truth())] + [(f"random{i}", random_truth(rng, nominal))
                                            for i in range(a.truths)]
     print(f"sysid recovery: {len(truths)} truths, {a.duration:g} s each, signals "
-          f"{a.signals}, {a.workers} workers, "
+          f"{a.signals}, free_start {a.free_start}, {a.workers} workers, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -319,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         workdir.mkdir(parents=True, exist_ok=True)
         for i, (label, truth) in enumerate(truths):
             o = run_truth(label, truth, workdir, a.duration, a.seed + i, a.workers,
-                          a.max_evaluations, a.baseline_evaluations, a.signals.split(","))
+                          a.max_evaluations, a.baseline_evaluations, a.signals.split(","),
+                          a.free_start)
             print_truth(o)
             outcomes.append(o)
     s = summarise(outcomes)

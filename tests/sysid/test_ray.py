@@ -63,3 +63,22 @@ def test_without_ray_the_error_names_the_extra(monkeypatch, furuta_log):
     with pytest.raises(S2RError, match=r"pip install 's2r\[ray\]'"):
         identify("furuta", [furuta_log], ["link.pendulum.mass"], workers=2,
                  ray_address="local")
+
+
+def test_the_cli_passes_ray_address(local_ray, furuta_log, tmp_path, monkeypatch):
+    from s2r.cli import main
+    from s2r.sysid import raypool
+
+    made = []
+    monkeypatch.setattr(raypool.RayPool, "__init__", _recording(raypool.RayPool.__init__, made))
+    assert main(["sysid", "robot=furuta", f"logs=[{furuta_log}]",
+                 "params=[link.pendulum.mass]", "workers=2", "ray_address=local",
+                 "holdout=0.0", f"out={tmp_path / 'fit'}"]) == 0
+    assert made == ["local"] and (tmp_path / "fit" / "result.yaml").is_file()
+
+
+def _recording(init, made):
+    def wrapped(self, workers, ray_address, *args):
+        made.append(ray_address)
+        init(self, workers, ray_address, *args)
+    return wrapped
