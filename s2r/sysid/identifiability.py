@@ -207,9 +207,9 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
 
     ``clusters``: lengths of consecutive blocks of residuals (one per segment) whose
     errors may be correlated with each other; given, the covariance is the cluster-robust
-    "sandwich" ``A (sum_s g_s g_s^T) A`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``), whichever
-    of it and ``s^2 A`` is larger per parameter, since residuals of one segment share
-    the error of its start state.
+    "sandwich" ``A (sum_s g_s g_s^T) A m / (m - 1)`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``,
+    ``m`` segments), or ``s^2 A`` where that is larger (by trace), since residuals of one
+    segment share the error of its start state and quantization is not white noise.
 
     ``nuisance``: the number of other variables eliminated from the residuals (freed
     segment start states, :mod:`s2r.sysid.starts`), taken off the degrees of freedom.
