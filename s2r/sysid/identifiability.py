@@ -15,7 +15,8 @@ effect of the same relative change:
 - the covariance ``s^2 (J^T J)^+`` (``s^2`` the residual variance) gives standard
   deviations, 95 % intervals (log-normal for log-scaled parameters) and correlations;
   parameters in a group get no standard deviation of their own;
-- parameters at a bound and pairs with ``|rho| > 0.95`` are warned about by name.
+- parameters at a bound, pairs with ``|rho| > 0.95`` and parameters whose 95 % interval
+  is wider than ``+-5 %`` of their value (weakly determined) are warned about by name.
 
 >>> import numpy as np
 >>> J = np.array([[1.0, -1.0], [2.0, -2.0], [0.5, -0.5]])  # only p0/p1 matters
@@ -38,6 +39,9 @@ from s2r.errors import ParameterError
 from s2r.sysid.forms import Form
 
 RHO_WARN = 0.95
+#: a parameter whose 95 % interval is wider than +- this fraction of its value is warned
+#: about as weakly determined (the data hold little of it)
+WEAK_WARN = 0.05
 
 
 @dataclass
@@ -304,6 +308,13 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
         elif x[i] >= high[i] - 1e-3 * span[i]:
             out.warnings.append(f"{name}: at its upper bound (the data may want it higher: "
                                 "check the bound and the data)")
+    for i, name in enumerate(names):
+        # relative half-width of the 95 % interval: x is log(p) on a log scale
+        rel = 1.96 * std[i] if log[i] else 1.96 * std[i] / max(abs(float(x[i])), 1e-300)
+        if np.isfinite(rel) and rel > WEAK_WARN:
+            out.warnings.append(f"{name}: weakly determined by these data (95 % interval "
+                                f"+-{100 * min(rel, 9.99):.0f} % of its value): record longer "
+                                "or richer excitation, or fix it")
     for i, j in itertools.combinations(range(p), 2):
         if np.isfinite(corr[i, j]) and abs(corr[i, j]) > RHO_WARN:
             out.warnings.append(f"{names[i]} and {names[j]}: strongly correlated "
