@@ -30,7 +30,10 @@ U(0, 10) ms with a jitter of U(0, min(1 ms, delay)) per command. The sensors are
 bench's (2048-count encoders with position noise, filtered velocities, current noise).
 
 Error: ``|identified - truth| / |truth|``; for ``delay.action``, whose truth may be 0,
-``|identified - truth| / 10 ms`` (the range it is drawn from). Interval coverage: the
+``|identified - truth| / 10 ms`` (the range it is drawn from). A quantity whose 95 %
+interval is wider than +-5 % of its value is *weakly determined* by the data (identify
+warns about it by name); the summary gives the figures over all quantities and over the
+determined ones. Interval coverage: the
 fraction of quantities whose 95 % interval (parameters: ``ci95``; combinations:
 ``value +- 1.96 std``) contains the truth. Held-out NRMSE ratio: fitted / nominal,
 per channel.
@@ -66,6 +69,8 @@ SCALED = ["link.pendulum.mass", "link.pendulum.com_z", "link.arm.inertia_zz",
           "joint.arm.damping", "joint.pendulum.damping", "motor.arm.resistance",
           "motor.arm.torque_constant"]
 DELAY_RANGE = 0.010
+#: a quantity whose 95 % interval is wider than +- this fraction counts as weakly determined
+WEAK = 0.05
 #: the channels compared: joint positions and the motor current (see the module doc)
 SIGNALS = ("q", "current.arm")
 #: segment start states eliminated as nuisance variables (see s2r.sysid.starts)
@@ -132,6 +137,15 @@ class Quantity:
     @property
     def covered(self) -> bool | None:
         return None if self.ci95 is None else self.ci95[0] <= self.truth <= self.ci95[1]
+
+    @property
+    def determined(self) -> bool:
+        """Whether the data determine it to 5 %: a 95 % interval within +-5 % of the value
+        (of 10 ms for the delay, as its error)."""
+        scale = DELAY_RANGE if self.name == "delay.action" else abs(self.value)
+        if self.ci95 is None or not scale:
+            return False
+        return (self.ci95[1] - self.ci95[0]) / 2.0 <= WEAK * scale
 
 
 @dataclass
@@ -271,7 +285,13 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, float]:
     base = [q.error(q.baseline) for q in qs]
     covered = [q.covered for q in qs if q.covered is not None]
     ratios = [r for o in outcomes for r in o.nrmse_ratio.values()]
+    firm = [q for q in qs if q.determined]
     return {
+        "determined": len(firm),
+        "determined_within_5pct": float(np.mean([q.error() <= 0.05 for q in firm]))
+        if firm else math.nan,
+        "determined_coverage": float(np.mean([bool(q.covered) for q in firm]))
+        if firm else math.nan,
         "truths": len(outcomes), "quantities": len(qs),
         "within_5pct": float(np.mean([e <= 0.05 for e in errors])),
         "within_2pct": float(np.mean([e <= 0.02 for e in errors])),
@@ -334,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"within 5 %: {_pct(s['within_5pct'])}, within 2 %: {_pct(s['within_2pct'])}, "
           f"median error {_pct(s['median_error'])}, max {_pct(s['max_error'])}")
     print(f"95 % intervals containing the truth: {_pct(s['coverage'])}")
+    print(f"determined to 5 % by the data (95 % interval within +-5 %): {s['determined']} of "
+          f"{s['quantities']}; of these within 5 %: {_pct(s['determined_within_5pct'])}, "
+          f"intervals containing the truth: {_pct(s['determined_coverage'])}")
     print(f"identify wall time: median {s['median_identify_s']:.1f} s, max "
           f"{s['max_identify_s']:.1f} s per truth")
     print(f"baseline (single shooting, Nelder-Mead): median error "
