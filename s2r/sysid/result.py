@@ -125,10 +125,10 @@ class SysidResult:
         >>> {k: round(v, 6) for k, v in r.conditional_std().items()}
         {'a': 0.12, 'b': 0.06}
         """
-        names = [n for n, e in self.params.items() if e.std is not None]
-        std = np.array([self.params[n].std / (abs(self.params[n].value)
-                                              if self.params[n].log_scale else 1.0)
-                        for n in names], dtype=float)
+        known = {n: e for n, e in self.params.items() if e.std is not None}
+        names = list(known)
+        std = np.array([float(e.std or 0.0) / (abs(e.value) if e.log_scale else 1.0)
+                        for e in known.values()], dtype=float)
         corr = self.summary.get("correlation") or {}
         c = np.array([[(corr.get(a) or {}).get(b) if a != b else 1.0 for b in names]
                       for a in names], dtype=float) if names else np.zeros((0, 0))
