@@ -7,7 +7,8 @@ For the furuta emulator's bench truth (configs/hardware/truth/furuta_bench.yaml)
    truth, and records ``--duration`` s of multisine excitation through the serial link
    (:func:`hardware.session.record`), as ``s2r record`` would on a robot;
 2. identifies :data:`FIT` with :func:`s2r.sysid.identify` (multiple shooting, least
-   squares, 20 % of the recording held out), from the nominal values;
+   squares, 20 % of the recording held out, segment start states eliminated as nuisance
+   variables: ``--free-start``, default ``q+qd``), from the nominal values;
 3. runs a naive baseline on the same data and parameters: single shooting (every episode
    replayed from its start) minimised by Nelder-Mead (``scipy.optimize.minimize``) for at
    most ``--baseline-evaluations`` simulations;
@@ -29,7 +30,10 @@ U(0, 10) ms with a jitter of U(0, min(1 ms, delay)) per command. The sensors are
 bench's (2048-count encoders with position noise, filtered velocities, current noise).
 
 Error: ``|identified - truth| / |truth|``; for ``delay.action``, whose truth may be 0,
-``|identified - truth| / 10 ms`` (the range it is drawn from). Interval coverage: the
+``|identified - truth| / 10 ms`` (the range it is drawn from). A quantity whose 95 %
+interval is wider than +-5 % of its value is *weakly determined* by the data (identify
+warns about it by name); the summary gives the figures over all quantities and over the
+determined ones. Interval coverage: the
 fraction of quantities whose 95 % interval (parameters: ``ci95``; combinations:
 ``value +- 1.96 std``) contains the truth. Held-out NRMSE ratio: fitted / nominal,
 per channel.
@@ -65,8 +69,12 @@ SCALED = ["link.pendulum.mass", "link.pendulum.com_z", "link.arm.inertia_zz",
           "joint.arm.damping", "joint.pendulum.damping", "motor.arm.resistance",
           "motor.arm.torque_constant"]
 DELAY_RANGE = 0.010
+#: a quantity whose 95 % interval is wider than +- this fraction counts as weakly determined
+WEAK = 0.05
 #: the channels compared: joint positions and the motor current (see the module doc)
 SIGNALS = ("q", "current.arm")
+#: segment start states eliminated as nuisance variables (see s2r.sysid.starts)
+FREE_START = "q+qd"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -129,6 +137,15 @@ class Quantity:
     @property
     def covered(self) -> bool | None:
         return None if self.ci95 is None else self.ci95[0] <= self.truth <= self.ci95[1]
+
+    @property
+    def determined(self) -> bool:
+        """Whether the data determine it to 5 %: a 95 % interval within +-5 % of the value
+        (of 10 ms for the delay, as its error)."""
+        scale = DELAY_RANGE if self.name == "delay.action" else abs(self.value)
+        if self.ci95 is None or not scale:
+            return False
+        return (self.ci95[1] - self.ci95[0]) / 2.0 <= WEAK * scale
 
 
 @dataclass
@@ -208,7 +225,7 @@ def baseline(robot: Any, log: Path, names: Sequence[str], evaluations: int,
 
 def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: float, seed: int,
               workers: int, max_evaluations: int | None, baseline_evaluations: int,
-              signals: Sequence[str] = SIGNALS) -> Outcome:
+              signals: Sequence[str] = SIGNALS, free_start: str = FREE_START) -> Outcome:
     """Record, identify and run the baseline for one truth."""
     from s2r.sim import SimRobot
     from s2r.sysid import identify
@@ -221,7 +238,7 @@ def run_truth(label: str, truth: Mapping[str, Any], workdir: Path, duration: flo
     t1 = time.perf_counter()
     result = identify("furuta", [log], FIT, method="lsq", holdout=0.2, segment=0.15,
                       workers=workers, out=workdir / label, max_evaluations=max_evaluations,
-                      start_velocity="central", signals=list(signals))
+                      start_velocity="central", signals=list(signals), free_start=free_start)
     t2 = time.perf_counter()
     with SimRobot("furuta") as sim:
         nominal = sim.get_params()
@@ -268,7 +285,13 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, float]:
     base = [q.error(q.baseline) for q in qs]
     covered = [q.covered for q in qs if q.covered is not None]
     ratios = [r for o in outcomes for r in o.nrmse_ratio.values()]
+    firm = [q for q in qs if q.determined]
     return {
+        "determined": len(firm),
+        "determined_within_5pct": float(np.mean([q.error() <= 0.05 for q in firm]))
+        if firm else math.nan,
+        "determined_coverage": float(np.mean([bool(q.covered) for q in firm]))
+        if firm else math.nan,
         "truths": len(outcomes), "quantities": len(qs),
         "within_5pct": float(np.mean([e <= 0.05 for e in errors])),
         "within_2pct": float(np.mean([e <= 0.02 for e in errors])),
@@ -297,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
                    help="identification budget; default: the optimizer's")
     p.add_argument("--signals", default=",".join(SIGNALS),
                    help="compared channels, comma separated (q: positions only)")
+    p.add_argument("--free-start", default=FREE_START, choices=("none", "qd", "q+qd"),
+                   help="segment start states eliminated as nuisance variables")
     p.add_argument("--quick", action="store_true", help="bench truth, 6 s, small budgets")
     p.add_argument("--out", default=None, help="keep logs and fits here (default: temporary)")
     a = p.parse_args(argv)
@@ -311,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     truths = [("bench", bench_truth())] + [(f"random{i}", random_truth(rng, nominal))
                                            for i in range(a.truths)]
     print(f"sysid recovery: {len(truths)} truths, {a.duration:g} s each, signals "
-          f"{a.signals}, {a.workers} workers, "
+          f"{a.signals}, free_start {a.free_start}, {a.workers} workers, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -319,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         workdir.mkdir(parents=True, exist_ok=True)
         for i, (label, truth) in enumerate(truths):
             o = run_truth(label, truth, workdir, a.duration, a.seed + i, a.workers,
-                          a.max_evaluations, a.baseline_evaluations, a.signals.split(","))
+                          a.max_evaluations, a.baseline_evaluations, a.signals.split(","),
+                          a.free_start)
             print_truth(o)
             outcomes.append(o)
     s = summarise(outcomes)
@@ -328,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"within 5 %: {_pct(s['within_5pct'])}, within 2 %: {_pct(s['within_2pct'])}, "
           f"median error {_pct(s['median_error'])}, max {_pct(s['max_error'])}")
     print(f"95 % intervals containing the truth: {_pct(s['coverage'])}")
+    print(f"determined to 5 % by the data (95 % interval within +-5 %): {s['determined']} of "
+          f"{s['quantities']}; of these within 5 %: {_pct(s['determined_within_5pct'])}, "
+          f"intervals containing the truth: {_pct(s['determined_coverage'])}")
     print(f"identify wall time: median {s['median_identify_s']:.1f} s, max "
           f"{s['max_identify_s']:.1f} s per truth")
     print(f"baseline (single shooting, Nelder-Mead): median error "

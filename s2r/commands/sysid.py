@@ -43,6 +43,11 @@ class SysidConfig:
     start_velocity: str = setting("logged", "velocities segments start from: the log's, or "
                                   "central differences of its positions",
                                   choices=("logged", "central"))
+    free_start: str = setting("none", "segment start states fitted as nuisance variables "
+                              "(eliminated): none, qd, or q+qd (quantized encoders)",
+                              choices=("none", "qd", "q+qd"))
+    ray_address: str | None = setting(None, "run the simulations on Ray actors: local, auto "
+                                      "or a cluster address; null: worker processes")
     fixed: dict[str, float] = setting(factory=dict, help="parameters held at given values")
     tie: dict[str, str] = setting(factory=dict, help="{follower: leader}: the follower moves "
                                   "in proportion to the free leader")
@@ -109,7 +114,8 @@ def sysid(args: argparse.Namespace) -> int:
                           out=cfg.out,
                           progress=show, max_evaluations=cfg.max_evaluations,
                           start_velocity=cfg.start_velocity, distribution=cfg.distribution,
-                          dropo=dict(cfg.dropo))
+                          dropo=dict(cfg.dropo), free_start=cfg.free_start,
+                          ray_address=cfg.ray_address)
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "
                   "evaluations)")
     for col in ("parameter", "nominal", "fitted", "std", "95% interval", "unit"):

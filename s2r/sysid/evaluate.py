@@ -6,11 +6,13 @@ parameter values into the residual vector ``(simulated - measured) / scale`` of 
 segment row and channel. Several parameter sets (a Jacobian's columns, a CMA-ES
 population) are evaluated in one call: with ``workers > 1`` the (parameter set, segment
 chunk) pairs are spread over worker processes, each holding its own copy of the robot
-(a pickled :class:`~s2r.sim.SimRobot` is rebuilt in its own physics client).
+(a pickled :class:`~s2r.sim.SimRobot` is rebuilt in its own physics client). With
+``ray_address`` the same tasks run on Ray actors instead (:mod:`s2r.sysid.raypool`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,12 +29,25 @@ BLOWUP = 1e3
 _WORKER: dict[str, Any] = {}
 
 
+#: an offset of every segment's start state: (q0 offset, qd0 offset), one entry per joint
+Shift = tuple[tuple[float, ...], tuple[float, ...]]
+
+
+def _shifted(seg: Segment, shift: Shift | None) -> Segment:
+    if shift is None:
+        return seg
+    dq, dqd = shift
+    return dataclasses.replace(seg, q0=tuple(a + b for a, b in zip(seg.q0, dq, strict=True)),
+                               qd0=tuple(a + b for a, b in zip(seg.qd0, dqd, strict=True)))
+
+
 def _residuals(robot: Any, values: Mapping[str, float], segments: Sequence[Segment],
-               spec: tuple[list[str], list[str], list[str]], scales: np.ndarray) -> np.ndarray:
+               spec: tuple[list[str], list[str], list[str]], scales: np.ndarray,
+               shift: Shift | None = None) -> np.ndarray:
     robot.set_params(values)
     out = []
     for seg in segments:
-        r = (simulate(robot, seg, *spec) - seg.target) / scales
+        r = (simulate(robot, _shifted(seg, shift), *spec) - seg.target) / scales
         out.append(np.where(np.isfinite(r), np.clip(r, -BLOWUP, BLOWUP), BLOWUP).ravel())
     return np.concatenate(out) if out else np.empty(0)
 
@@ -42,9 +57,10 @@ def _init(robot: Any, segments: list[Segment], spec: tuple[list[str], list[str],
     _WORKER.update(robot=robot, segments=segments, spec=spec, scales=scales)
 
 
-def _task(values: Mapping[str, float], lo: int, hi: int) -> np.ndarray:
+def _task(values: Mapping[str, float], lo: int, hi: int, shift: Shift | None = None
+          ) -> np.ndarray:
     w = _WORKER
-    return _residuals(w["robot"], values, w["segments"][lo:hi], w["spec"], w["scales"])
+    return _residuals(w["robot"], values, w["segments"][lo:hi], w["spec"], w["scales"], shift)
 
 
 class Evaluator:
@@ -57,21 +73,26 @@ class Evaluator:
             sensor names (to find them in an observation).
         scales: one positive scale per channel.
         workers: processes to spread the work over (1: this process).
+        ray_address: run the worker processes as Ray actors (``local``, ``auto`` or a
+            cluster address) instead of a local process pool.
     """
 
     def __init__(self, robot: Any, segments: Sequence[Segment], columns: Sequence[str],
                  joints: Sequence[str], sensors: Sequence[str], scales: np.ndarray,
-                 workers: int = 1) -> None:
+                 workers: int = 1, ray_address: str | None = None) -> None:
         self.robot, self.segments = robot, list(segments)
+        self.ray_address = ray_address
         self.spec = (list(columns), list(joints), list(sensors))
         self.scales = np.asarray(scales, dtype=float)
         self.workers = max(1, min(int(workers), len(self.segments)))
+        #: in this process (no pool): one worker and no Ray
+        self.local = self.workers == 1 and ray_address is None
         self.base = robot.get_params()
         self._touched: set[str] = set()
         self.calls = 0
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Any = None  # a ProcessPoolExecutor or a RayPool
         n = len(self.segments)
-        k = min(n, self.workers * 4) if self.workers > 1 else 1
+        k = 1 if self.local else min(n, self.workers * 4)
         edges = np.linspace(0, n, k + 1).round().astype(int)
         self._chunks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
@@ -84,25 +105,34 @@ class Evaluator:
         """The residual vector of one set of parameter values."""
         return self.many([values])[0]
 
-    def many(self, value_sets: Sequence[Mapping[str, float]]) -> list[np.ndarray]:
-        """The residual vectors of several sets of parameter values."""
+    def many(self, value_sets: Sequence[Mapping[str, float]],
+             shifts: Sequence[Shift | None] | None = None) -> list[np.ndarray]:
+        """The residual vectors of several sets of parameter values; ``shifts`` (one per
+        set, or None) offset the start state of every segment (see :data:`Shift`)."""
+        shifts = list(shifts) if shifts is not None else [None] * len(value_sets)
         self.calls += len(value_sets)
         # every set names every parameter any set has changed, so none keeps a value from
         # the set evaluated before it (and a centre of mass is only reloaded when changed)
         self._touched.update(n for v in value_sets for n in v)
         full = [{**{n: self.base[n] for n in self._touched}, **v} for v in value_sets]
-        if self.workers == 1:
+        if self.local:
             try:
-                return [_residuals(self.robot, v, self.segments, self.spec, self.scales)
-                        for v in full]
+                return [_residuals(self.robot, v, self.segments, self.spec, self.scales, d)
+                        for v, d in zip(full, shifts, strict=True)]
             finally:
                 self.robot.set_params({n: self.base[n] for n in self._touched})
         pool = self._start()
-        futures = [[pool.submit(_task, v, lo, hi) for lo, hi in self._chunks] for v in full]
+        futures = [[pool.submit(_task, v, lo, hi, d) for lo, hi in self._chunks]
+                   for v, d in zip(full, shifts, strict=True)]
         return [np.concatenate([f.result() for f in row]) for row in futures]
 
-    def _start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
+    def _start(self) -> Any:
+        if self._pool is None and self.ray_address is not None:
+            from s2r.sysid.raypool import RayPool
+
+            self._pool = RayPool(self.workers, self.ray_address, _init,
+                                 (self.robot, self.segments, self.spec, self.scales))
+        elif self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=get_context("spawn"), initializer=_init,
                 initargs=(self.robot, self.segments, self.spec, self.scales))

@@ -15,7 +15,8 @@ effect of the same relative change:
 - the covariance ``s^2 (J^T J)^+`` (``s^2`` the residual variance) gives standard
   deviations, 95 % intervals (log-normal for log-scaled parameters) and correlations;
   parameters in a group get no standard deviation of their own;
-- parameters at a bound and pairs with ``|rho| > 0.95`` are warned about by name.
+- parameters at a bound, pairs with ``|rho| > 0.95`` and parameters whose 95 % interval
+  is wider than ``+-5 %`` of their value (weakly determined) are warned about by name.
 
 >>> import numpy as np
 >>> J = np.array([[1.0, -1.0], [2.0, -2.0], [0.5, -0.5]])  # only p0/p1 matters
@@ -38,6 +39,9 @@ from s2r.errors import ParameterError
 from s2r.sysid.forms import Form
 
 RHO_WARN = 0.95
+#: a parameter whose 95 % interval is wider than +- this fraction of its value is warned
+#: about as weakly determined (the data hold little of it)
+WEAK_WARN = 0.05
 
 
 @dataclass
@@ -192,7 +196,8 @@ def _monomial_name(a: np.ndarray, names: Sequence[str]) -> str:
 def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.ndarray,
             log: np.ndarray, low: np.ndarray, high: np.ndarray, rtol: float = 1e-3,
             clusters: Sequence[int] | None = None, forms: Sequence[Form] = (),
-            directions: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Analysis:
+            directions: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+            nuisance: int = 0) -> Analysis:
     """Covariance, identified combinations and warnings at the optimum ``x`` (see module).
 
     ``forms``: known physical combinations (:mod:`s2r.sysid.forms`) reported, where the
@@ -206,9 +211,12 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
 
     ``clusters``: lengths of consecutive blocks of residuals (one per segment) whose
     errors may be correlated with each other; given, the covariance is the cluster-robust
-    "sandwich" ``A (sum_s g_s g_s^T) A`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``), whichever
-    of it and ``s^2 A`` is larger per parameter, since residuals of one segment share
-    the error of its start state.
+    "sandwich" ``A (sum_s g_s g_s^T) A m / (m - 1)`` (``A = (J^T J)^+``, ``g_s = J_s^T r_s``,
+    ``m`` segments), or ``s^2 A`` where that is larger (by trace), since residuals of one
+    segment share the error of its start state and quantization is not white noise.
+
+    ``nuisance``: the number of other variables eliminated from the residuals (freed
+    segment start states, :mod:`s2r.sysid.starts`), taken off the degrees of freedom.
     """
     n, p = jac.shape
     names = list(names)
@@ -224,7 +232,7 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
     _, sv, vt = np.linalg.svd(jz, full_matrices=False)
     keep = sv > rtol * (sv[0] if len(sv) and sv[0] > 0 else 1.0)
     rank = int(keep.sum())
-    dof = max(n - rank, 1)
+    dof = max(n - rank - nuisance, 1)
     var = float(residuals @ residuals) / dof
     v_id, v_null = vt[keep].T, vt[~keep].T
     a_z = (v_id / sv[keep] ** 2) @ v_id.T
@@ -300,6 +308,13 @@ def analyse(jac: np.ndarray, residuals: np.ndarray, names: Sequence[str], x: np.
         elif x[i] >= high[i] - 1e-3 * span[i]:
             out.warnings.append(f"{name}: at its upper bound (the data may want it higher: "
                                 "check the bound and the data)")
+    for i, name in enumerate(names):
+        # relative half-width of the 95 % interval: x is log(p) on a log scale
+        rel = 1.96 * std[i] if log[i] else 1.96 * std[i] / max(abs(float(x[i])), 1e-300)
+        if np.isfinite(rel) and rel > WEAK_WARN:
+            out.warnings.append(f"{name}: weakly determined by these data (95 % interval "
+                                f"+-{100 * min(rel, 9.99):.0f} % of its value): record longer "
+                                "or richer excitation, or fix it")
     for i, j in itertools.combinations(range(p), 2):
         if np.isfinite(corr[i, j]) and abs(corr[i, j]) > RHO_WARN:
             out.warnings.append(f"{names[i]} and {names[j]}: strongly correlated "

@@ -26,6 +26,7 @@ from s2r.sysid.identifiability import analyse, require_effect
 from s2r.sysid.optimizers import get_optimizer, jacobian, steps
 from s2r.sysid.result import Estimate, SysidResult
 from s2r.sysid.segments import Segment, channels, cut, measured
+from s2r.sysid.starts import FREE_START, start_projection
 from s2r.sysid.ties import Ties
 
 Pathish = str | os.PathLike[str]
@@ -68,7 +69,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
              out: Pathish | None = None, progress: Progress | None = None,
              max_evaluations: int | None = None, rtol: float = 1e-3,
              start_velocity: str = "logged", distribution: str = "covariance",
-             dropo: Mapping[str, Any] | None = None) -> SysidResult:
+             dropo: Mapping[str, Any] | None = None, free_start: str = "none",
+             ray_address: str | None = None) -> SysidResult:
     """Fit ``params`` (names or globs) of ``robot`` to ``logs``; write ``out`` if given.
 
     Args:
@@ -92,6 +94,11 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
             is fitted to the data, :mod:`s2r.sysid.dropo`).
         dropo: options of :func:`s2r.sysid.dropo.fit_dropo` (``samples``, ``noise``,
             ``max_evaluations``, ``seed``).
+        free_start: segment start coordinates treated as free nuisance variables and
+            eliminated (:mod:`s2r.sysid.starts`): ``none``, ``qd`` or ``q+qd``.
+        ray_address: run the fit's simulations on ``workers`` Ray actors (``local``: a Ray
+            started here; ``auto`` or ``ray://host:port``: a cluster), by the same tasks
+            as the worker processes (:mod:`s2r.sysid.raypool`).
 
     >>> identify("pendulum", [], ["link.pole.mass"])
     Traceback (most recent call last):
@@ -107,6 +114,9 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     if unknown:
         raise ConfigError(f"dropo: unknown options {sorted(unknown)} (known: "
                           f"{', '.join(sorted(DROPO_OPTIONS))})", where="dropo")
+    if free_start not in FREE_START:
+        raise ConfigError(f"free_start: must be one of {', '.join(FREE_START)}, got "
+                          f"{free_start!r}", where="free_start")
     if segment is not None and not segment > 0:
         raise ConfigError(f"segment: must be > 0 s (or null for single shooting), got {segment}",
                           where="segment")
@@ -117,7 +127,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
         return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
                          dict(tie or {}), workers or default_workers(), out, say,
                          max_evaluations, rtol, start_velocity,
-                         dict(dropo or {}) if distribution == "dropo" else None)
+                         dict(dropo or {}) if distribution == "dropo" else None, free_start,
+                         ray_address)
     finally:
         if own:
             sim.close()
@@ -127,7 +138,8 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
               segment: float | None, signals: Sequence[str], fixed: Mapping[str, float],
               tie: dict[str, str], workers: int, out: Pathish | None, say: Progress,
               max_evaluations: int | None, rtol: float, start_velocity: str,
-              dropo: dict[str, Any] | None) -> SysidResult:
+              dropo: dict[str, Any] | None, free_start: str = "none",
+              ray_address: str | None = None) -> SysidResult:
     spec = sim.spec
     optimizer = get_optimizer(method, **({"max_evaluations": max_evaluations}
                                          if max_evaluations else {}))
@@ -144,10 +156,16 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
     names = (cols, spec.joint_names, list(spec.sensors))
     low, high = vec.bounds()
     x0 = np.clip(vec.to_vector({**sim.get_params(), **vec.fixed}), low, high)
-    with Evaluator(sim, segs, *names, _scales(target, cols), workers) as ev:
-        def many(xs: Sequence[np.ndarray]) -> list[np.ndarray]:
-            return ev.many([ties.values(x) for x in xs])
+    clusters = [s.target.size for s in segs]
+    with Evaluator(sim, segs, *names, _scales(target, cols), workers, ray_address) as ev:
+        proj = start_projection(ev.many, ties.values(x0), free_start, len(spec.joint_names),
+                                clusters)
 
+        def many(xs: Sequence[np.ndarray]) -> list[np.ndarray]:
+            rs = ev.many([ties.values(x) for x in xs])
+            return rs if proj is None else [proj(r) for r in rs]
+
+        x0 = scan_delays(many, x0, vec.names, low, high, spec.control_rate)
         say("effect", 0, math.nan)
         big = 0.05 * (high - low)
         probes = [x0 + np.where(np.arange(len(x0)) == i, np.where(x0 + big[i] <= high,
@@ -161,7 +179,7 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
         at_fit = {**sim.get_params(), **ties.values(best.x)}
         info = analyse(jac, r, vec.names, best.x, vec.log, low, high, rtol,
-                       clusters=[s.target.size for s in segs],
+                       clusters=clusters, nuisance=0 if proj is None else proj.nuisance,
                        forms=motor_forms(spec.actuators, at_fit),
                        directions=_directions(many, best.x, r, low, high, vec.log,
                                               motor_symmetries(spec.actuators, vec.names,
@@ -186,11 +204,31 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                info.combinations,
                                warnings, {**summary, "segments": len(segs), "signals": cols,
                                           "segment": segment, "method": method,
+                                          "free_start": free_start,
                                           "evaluations": best.evaluations,
                                           "correlation": _corr(info.correlation, vec.names)},
                                best.trace, best.evaluations, best.cost,
                                {f: {"to": lead, "value": final[f]} for f, lead in tie.items()},
                                overlay, spread), out)
+
+
+def scan_delays(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x0: np.ndarray,
+                names: Sequence[str], low: np.ndarray, high: np.ndarray,
+                control_rate: float) -> np.ndarray:
+    """``x0`` with each free delay (``delay.*``, not log-scaled) moved to the best of a
+    grid over its bounds, half a control period apart (at most 41 points), the others
+    held. Within one control period the cost barely changes with a delay, so a fit from
+    0 can settle a whole period off; the scan starts it in the right period."""
+    x = x0.copy()
+    for i, name in enumerate(names):
+        if not name.startswith("delay.") or not np.isfinite(high[i] - low[i]):
+            continue
+        n = int(min(41, math.ceil((high[i] - low[i]) * 2.0 * control_rate) + 1))
+        grid = np.linspace(low[i], high[i], max(n, 2))
+        xs = [np.where(np.arange(len(x)) == i, g, x) for g in grid]
+        costs = [float(r @ r) for r in many(xs)]
+        x[i] = grid[int(np.argmin(costs))]
+    return x
 
 
 def _directions(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x: np.ndarray,
@@ -257,7 +295,8 @@ def _estimates(vec: ParameterVector, x: np.ndarray, std: np.ndarray) -> dict[str
         at = "low" if x[i] <= low[i] + 1e-3 * span else "high" if x[i] >= high[i] - 1e-3 * span \
             else None
         if not np.isfinite(std[i]):
-            out[name] = Estimate(v, None, None, p.nominal, at, p.unit, p.low, p.high)
+            out[name] = Estimate(v, None, None, p.nominal, at, p.unit, p.low, p.high,
+                                 bool(vec.log[i]))
             continue
         s = float(std[i])
         if vec.log[i]:  # log-normal: std by the delta method, an interval that stays positive
@@ -265,7 +304,8 @@ def _estimates(vec: ParameterVector, x: np.ndarray, std: np.ndarray) -> dict[str
             s_phys = v * s
         else:
             ci, s_phys = (v - 1.96 * s, v + 1.96 * s), s
-        out[name] = Estimate(v, s_phys, ci, p.nominal, at, p.unit, p.low, p.high)
+        out[name] = Estimate(v, s_phys, ci, p.nominal, at, p.unit, p.low, p.high,
+                             bool(vec.log[i]))
     return out
 
 

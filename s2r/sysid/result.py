@@ -9,8 +9,9 @@
 - ``<out>/params.yaml``: ``name: value`` for the free and fixed parameters, which
   ``SimRobot(robot, params=...)`` and ``s2r emulate truth=`` take as they are;
 - ``<out>/randomization.yaml``: one ``parameters`` randomizer per free parameter, uniform
-  over its 95 % interval (clipped to the parameter's bounds), or the fitted constant
-  for a parameter identified only in a combination (so the combination is kept); with
+  over its *conditional* 95 % interval (:meth:`SysidResult.conditional_std`, clipped to
+  the parameter's bounds), or the fitted constant for a parameter identified only in a
+  combination (so the combination is kept); with
   ``distribution=dropo`` a normal distribution truncated to the bounds, whose mean and
   std DROPO fitted (:mod:`s2r.sysid.dropo`); fixed and tied parameters at the values the
   fit used;
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from s2r.sysid.dropo import DropoFit
@@ -48,6 +50,8 @@ class Estimate:
     unit: str = ""
     low: float = -math.inf
     high: float = math.inf
+    #: fitted on a log scale (``std`` is then ``value`` times the std of ``log(value)``)
+    log_scale: bool = False
 
 
 @dataclass
@@ -103,9 +107,44 @@ class SysidResult:
                 "noise": d.noise, "log_likelihood": d.log_likelihood,
                 "evaluations": d.evaluations}
 
+    def conditional_std(self) -> dict[str, float]:
+        """Each identified parameter's standard deviation given the others at their fit
+        (on the scale it was fitted on: of ``log(value)`` for log-scaled ones).
+
+        Independent draws over each parameter's own interval would put strongly
+        correlated pairs (a motor's resistance and torque constant, both free) in
+        combinations the data exclude; the randomizer config has no joint distribution,
+        so each spread is narrowed to ``std_i * sqrt(1 - R_i^2)``, with ``R_i^2`` the
+        squared multiple correlation of parameter ``i`` with the others
+        (``1 / (C^-1)_ii`` from the correlation matrix ``C``).
+
+        >>> e = Estimate(2.0, 0.2, (1.6, 2.4), 2.0, None)
+        >>> r = SysidResult("x", "lsq", {"a": e, "b": Estimate(1.0, 0.1, (0.8, 1.2), 1.0, None)},
+        ...                 {}, [], [], {"correlation": {"a": {"a": 1.0, "b": 0.8},
+        ...                                              "b": {"a": 0.8, "b": 1.0}}})
+        >>> {k: round(v, 6) for k, v in r.conditional_std().items()}
+        {'a': 0.12, 'b': 0.06}
+        """
+        known = {n: e for n, e in self.params.items() if e.std is not None}
+        names = list(known)
+        std = np.array([float(e.std or 0.0) / (abs(e.value) if e.log_scale else 1.0)
+                        for e in known.values()], dtype=float)
+        corr = self.summary.get("correlation") or {}
+        c = np.array([[(corr.get(a) or {}).get(b) if a != b else 1.0 for b in names]
+                      for a in names], dtype=float) if names else np.zeros((0, 0))
+        if c.size and np.all(np.isfinite(c)):
+            try:
+                shrink = 1.0 / np.sqrt(np.clip(np.diag(np.linalg.inv(c)), 1.0, None))
+            except np.linalg.LinAlgError:
+                shrink = np.ones(len(names))
+        else:
+            shrink = np.ones(len(names))
+        return {n: float(s * k) for n, s, k in zip(names, std, shrink, strict=True)}
+
     def randomization(self) -> dict[str, Any]:
         """The content of the randomization file (``<out>/randomization.yaml``)."""
         entries = []
+        cond = self.conditional_std() if self.dropo is None else {}
         for name, e in self.params.items():
             if self.dropo is not None:
                 dist: Any = {"truncated_normal": [self.dropo.mean[name], self.dropo.std[name],
@@ -113,7 +152,10 @@ class SysidResult:
             elif e.ci95 is None:
                 dist = e.value
             else:
-                lo, hi = max(e.ci95[0], e.low), min(e.ci95[1], e.high)
+                h = 1.96 * cond[name]
+                lo, hi = ((e.value * math.exp(-h), e.value * math.exp(h)) if e.log_scale
+                          else (e.value - h, e.value + h))
+                lo, hi = max(lo, e.low), min(hi, e.high)
                 dist = [lo, hi] if hi > lo else e.value
             entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
                             "distribution": dist, "operation": "abs", "clip": True})
@@ -137,8 +179,9 @@ class SysidResult:
         (path / "randomization.yaml").write_text(
             head + ("# DROPO: a Gaussian per parameter fitted to the data's spread\n"
                     if self.dropo is not None else
-                    "# uniform over each parameter's 95 % interval; a constant where only a "
-                    "combination is identified\n") + yaml.safe_dump(self.randomization(),
+                    "# uniform over each parameter's 95 % interval given the others (its "
+                    "conditional spread: correlated pairs stay consistent); a constant where "
+                    "only a combination is identified\n") + yaml.safe_dump(self.randomization(),
                                                                     sort_keys=False))
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
         write_report(self, path / "report.html")

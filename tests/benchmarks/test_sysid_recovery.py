@@ -44,3 +44,16 @@ def test_random_truths_stay_in_the_documented_ranges():
         assert 0.0 <= p["delay.action"] <= 0.010
         assert 0.0 <= truth["effects"]["action_jitter"] <= min(0.001, p["delay.action"])
         assert p["sensor.arm.resolution"] > 0  # the bench's encoders
+
+
+def test_the_summary_separates_weakly_determined_quantities():
+    firm = bench.Quantity("motor.arm.resistance", 9.1, 8.4, 9.0, (8.9, 9.1))  # +-1.1 %
+    weak = bench.Quantity("joint.pendulum.coulomb", 5e-5, 0.0, 4e-5, (1e-5, 9e-5))  # +-100 %
+    delay = bench.Quantity("delay.action", 0.0, 0.0, 0.0004, (0.0, 0.0008))  # +-0.4 ms of 10
+    assert firm.determined and not weak.determined and delay.determined
+    out = bench.Outcome("t", [firm, weak, delay], 1.0, 2.0, 1.0, 10, 10, {"q.arm": 0.1})
+    s = bench.summarise([out])
+    assert s["determined"] == 2 and s["quantities"] == 3
+    # the firm resistance is 1.1 % off, its interval reaching the truth; the delay exact
+    assert s["determined_within_5pct"] == 1.0 and s["determined_coverage"] == 1.0
+    assert s["within_5pct"] == 2 / 3  # the weak Coulomb friction is 20 % off

@@ -17,9 +17,10 @@ TRUTH = {"link.pendulum.mass": 0.028, "joint.arm.damping": 0.0012,
 
 def record(path: Path, seconds: float, seed: int = 0, params: Mapping[str, float] = TRUTH,
            robot: str = "furuta", episodes: int = 1, amplitude: float = 3.0) -> Path:
-    """Random steps of voltage with a centring feedback on the first joint, logged."""
+    """Random steps of voltage with a centring feedback on the first joint, logged (``seed``
+    seeds the steps and the sensor noise)."""
     rng = np.random.default_rng(seed)
-    with SimRobot(robot, params=dict(params)) as sim:
+    with SimRobot(robot, params=dict(params), seed=seed) as sim:
         spec = sim.spec
         meta = LogMeta(robot=robot, joints=spec.joint_names, actuators=spec.actuator_names,
                        sensors=list(spec.sensors), control_rate=spec.control_rate,

@@ -86,3 +86,13 @@ def test_a_measured_symmetry_direction_is_unseen_even_when_jacobian_columns_are_
     assert seen.combinations == []  # a direction the data do see is kept
     out = analyse(noisy, *args, directions=[(d, 1e-9 * np.ones(50))])
     assert out.unidentified == ["Rm", "km", "b"] and len(out.combinations) == 2
+
+
+def test_a_weakly_determined_parameter_is_warned_about_with_its_interval():
+    rng = np.random.default_rng(2)
+    # b (5e-4) moves the residuals by 10 per unit: 1e-2 noise leaves it +-50 % or so
+    jac = np.hstack([rng.normal(size=(50, 2)), 10.0 * rng.normal(size=(50, 1))])
+    out = analyse(jac, 0.01 * rng.normal(size=50), ["Rm", "km", "b"], _x(), LOG, LOW, HIGH)
+    weak = [w for w in out.warnings if "weakly determined" in w]
+    assert len(weak) == 1 and weak[0].startswith("b: weakly determined")
+    assert "95 % interval +-" in weak[0]

@@ -76,9 +76,11 @@ def test_sysid_help_and_the_shipped_config(capsys):
         main(["sysid", "--help"])
     text = capsys.readouterr().out
     for key in ("robot", "logs", "params", "holdout", "segment", "signals", "start_velocity",
-                "distribution", "dropo"):
+                "distribution", "dropo", "free_start", "ray_address"):
         assert f"  {key} " in text
     cfg = load_structured(SysidConfig, REPO / "configs/sysid/furuta_motor.yaml")
     assert cfg.robot == "furuta" and cfg.segment == 0.15 and "motor.arm.deadzone" in cfg.params
     with pytest.raises(ConfigError, match="start_velocity: must be logged or central"):
         load_structured(SysidConfig, None, ["robot=furuta", "start_velocity=filtered"])
+    with pytest.raises(ConfigError, match="free_start"):
+        load_structured(SysidConfig, None, ["robot=furuta", "free_start=all"])
