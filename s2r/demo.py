@@ -30,12 +30,13 @@ from s2r.errors import ConfigError
 from s2r.settings import setting
 
 #: Parameters of the furuta the demo identifies: pendulum mass and centre of mass, friction,
-#: motor, deadzone, delay. The armature resistance stays nominal (an ohmmeter measures it):
-#: from positions and volts only km/Rm and km^2/Rm + damping are identifiable.
+#: motor, deadzone, delay. The motor current separates the torque constant from the
+#: resistance (from positions and volts alone only km/Rm and km^2/Rm + damping are
+#: identifiable); a resistance held at a wrong nominal value biases the deadzone instead.
 SYSID_PARAMS = [
     "link.pendulum.mass", "link.pendulum.com_z", "joint.arm.damping", "joint.arm.coulomb",
-    "joint.pendulum.damping", "motor.arm.torque_constant", "motor.arm.deadzone",
-    "delay.action",
+    "joint.pendulum.damping", "motor.arm.torque_constant", "motor.arm.resistance",
+    "motor.arm.deadzone", "delay.action",
 ]
 #: channels sysid compares: encoder positions and the motor current sensor
 SIGNALS = ("q", "current.arm")
@@ -65,8 +66,8 @@ class DemoConfig:
                           "policies")
     params: list[str] = setting(help="parameters identified; [] (default): pendulum mass "
                                 "and centre of mass, damping and Coulomb friction of the arm, "
-                                "pendulum damping, motor torque constant, deadzone, "
-                                "delay.action", factory=list)
+                                "pendulum damping, motor torque constant and resistance, "
+                                "deadzone, delay.action", factory=list)
 
 
 #: What ``quick`` changes: enough to run every step, not to learn a good policy.
@@ -180,7 +181,7 @@ def _identify(cfg: DemoConfig, rec: Path, out: Path, say: Say) -> Path:
     # positions and the motor current: the current pins the motor's torque scale, which
     # positions alone trade against the pendulum's mass
     fit = identify(ROBOT, [rec], cfg.params, out=out, method="lsq", holdout=0.2,
-                   signals=SIGNALS, start_velocity="central",
+                   signals=SIGNALS, start_velocity="central", free_start="q+qd",
                    max_evaluations=40 if cfg.quick else None)
     for channel, row in fit.summary.get("channels", {}).items():
         say(f"   held-out {channel}: NRMSE nominal {row['nrmse_nominal']:.3f} -> identified "
