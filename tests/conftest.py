@@ -11,7 +11,11 @@ its own temporary directory (``SB3_LOGDIR``) instead of piling up there.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,3 +30,15 @@ def _sb3_logs_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) ->
     mp.setenv("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3")))
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[Any]:
+    """A Ray started on this machine for the module's tests (the sweep and sysid ones)."""
+    ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    tmp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tmp)
+    yield ray
+    ray.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)

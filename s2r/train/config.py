@@ -45,6 +45,9 @@ class TrainConfig:
     resume: str | None = setting(None, "a run directory (or one of its checkpoints) to continue")
     init: str | None = setting(None, "a run directory (or one of its checkpoints) whose policy "
                                "and observation statistics start this run (fine-tuning)")
+    init_log_std: float | None = setting(None, "with init=: the log standard deviation of "
+                                         "PPO's action noise to start from (0 is a new "
+                                         "run's; a converged run's is lower); null: keep it")
     max_steps: int | None = setting(None, "episode length; null: the task's")
     net: list[int] = setting(help="hidden layer sizes of the policy (and value/Q) networks",
                              factory=lambda: [64, 64])
@@ -72,6 +75,8 @@ def check_config(cfg: TrainConfig, where: str = "<config>") -> TrainConfig:
             raise ConfigError(f"{key}: must be >= 0, got {getattr(cfg, key)}", where=where)
     if cfg.envs is not None and cfg.envs <= 0:
         raise ConfigError(f"envs: must be > 0, got {cfg.envs}", where=where)
+    if cfg.init_log_std is not None and (cfg.init is None or cfg.algo != "ppo"):
+        raise ConfigError("init_log_std: only for a PPO run started with init=", where=where)
     if cfg.max_steps is not None and cfg.max_steps <= 0:
         raise ConfigError(f"max_steps: must be > 0, got {cfg.max_steps}", where=where)
     if not cfg.net or any(int(n) <= 0 for n in cfg.net):

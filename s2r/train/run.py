@@ -301,6 +301,9 @@ def train(config: TrainConfig) -> TrainResult:
                 raise ConfigError(f"hyper: {err}", where="<config>") from None
             if start is not None:
                 model.set_parameters(str(start / "model.zip"), device="cpu")
+                if cfg.init_log_std is not None:  # explore again around the learned policy
+                    with torch.no_grad():
+                        model.policy.log_std.fill_(cfg.init_log_std)
         run.model = model
         run.evaluations = list(state.get("evaluations", []))
         run.best = state.get("best")

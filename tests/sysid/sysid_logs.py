@@ -38,3 +38,16 @@ def record(path: Path, seconds: float, seed: int = 0, params: Mapping[str, float
                     obs = sim.observe()
                 writer.end_episode("completed")
     return path
+
+
+def position_segments(sim: SimRobot, path: Path, seconds: float = 0.15) -> tuple[list, list]:
+    """The 0.15 s multiple-shooting segments of a log on joint positions: (segments,
+    channels)."""
+    from s2r.sysid.data import read_recordings
+    from s2r.sysid.segments import channels, cut, measured
+
+    spec = sim.spec
+    rec = read_recordings(path, spec)[0]
+    cols = channels(["q"], spec.joint_names, [])
+    return cut(rec, measured(rec, cols, spec.joint_names, []), seconds,
+               spec.control_rate), cols

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import yaml
-from sysid_logs import TRUTH
+from sysid_logs import TRUTH, position_segments
 
 from hardware.emulator.truth import load_truth
 from randomizers.registry import load_randomization
@@ -16,7 +16,6 @@ from s2r.sim import SimRobot
 from s2r.sysid import identify
 from s2r.sysid.data import read_recordings
 from s2r.sysid.evaluate import Evaluator
-from s2r.sysid.segments import channels, cut, measured
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +137,7 @@ def test_parameter_at_a_bound_is_warned_about(recorder):
 def test_worker_processes_give_the_same_residuals(furuta_log):
     with SimRobot("furuta") as sim:
         spec = sim.spec
-        rec = read_recordings(furuta_log, spec)[0]
-        cols = channels(["q"], spec.joint_names, [])
-        segs = cut(rec, measured(rec, cols, spec.joint_names, []), 0.15, spec.control_rate)
+        segs, cols = position_segments(sim, furuta_log)
         values = [TRUTH, {"link.pendulum.mass": 0.02}]
         scales = np.ones(len(cols))
         with Evaluator(sim, segs, cols, spec.joint_names, [], scales, workers=1) as one:
@@ -240,9 +237,7 @@ def test_a_value_set_never_inherits_values_from_the_set_before_it(furuta_log):
     the previous set's values (and worker results depended on which set ran where)."""
     with SimRobot("furuta") as sim:
         spec = sim.spec
-        rec = read_recordings(furuta_log, spec)[0]
-        cols = channels(["q"], spec.joint_names, [])
-        segs = cut(rec, measured(rec, cols, spec.joint_names, []), 0.15, spec.control_rate)
+        segs, cols = position_segments(sim, furuta_log)
         with Evaluator(sim, segs, cols, spec.joint_names, [], np.ones(2), workers=1) as ev:
             alone = ev({"link.pendulum.mass": 0.03})
             after = ev.many([TRUTH, {"link.pendulum.mass": 0.03}])[1]

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 import pytest
-from sysid_logs import TRUTH
+from sysid_logs import TRUTH, position_segments
 
 from s2r.errors import S2RError
 from s2r.sim import SimRobot
 from s2r.sysid import identify
-from s2r.sysid.data import read_recordings
 from s2r.sysid.evaluate import Evaluator
-from s2r.sysid.segments import channels, cut, measured
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    tmp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tmp)
-    yield ray
-    ray.shutdown()
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_ray_actors_give_the_residuals_of_this_process(local_ray, furuta_log):
     with SimRobot("furuta") as sim:
         spec = sim.spec
-        rec = read_recordings(furuta_log, spec)[0]
-        cols = channels(["q"], spec.joint_names, [])
-        segs = cut(rec, measured(rec, cols, spec.joint_names, []), 0.15, spec.control_rate)
+        segs, cols = position_segments(sim, furuta_log)
         values = [TRUTH, {"link.pendulum.mass": 0.02}]
         shifts = [None, ((0.0, 0.001), (0.01, 0.0))]
         scales = np.ones(len(cols))

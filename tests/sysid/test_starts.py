@@ -6,14 +6,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from sysid_logs import TRUTH
+from sysid_logs import TRUTH, position_segments
 
 from s2r.errors import ConfigError
 from s2r.sim import SimRobot
 from s2r.sysid import identify
-from s2r.sysid.data import read_recordings
 from s2r.sysid.evaluate import Evaluator
-from s2r.sysid.segments import channels, cut, measured
 from s2r.sysid.starts import start_projection
 
 #: 2048-count encoders with 0.5 mrad of noise before quantization (the bench's)
@@ -28,9 +26,7 @@ QUANTIZED_TRUTH = {"link.pendulum.mass": 0.028, "link.arm.inertia_zz": 6.5e-5,
 def test_the_projection_removes_a_start_velocity_error(furuta_log):
     with SimRobot("furuta") as sim:
         spec = sim.spec
-        rec = read_recordings(furuta_log, spec)[0]
-        cols = channels(["q"], spec.joint_names, [])
-        segs = cut(rec, measured(rec, cols, spec.joint_names, []), 0.15, spec.control_rate)
+        segs, cols = position_segments(sim, furuta_log)
         # every segment starts 0.05 rad/s off on the arm: the true model no longer fits
         off = [dataclasses.replace(s, qd0=(s.qd0[0] + 0.05, s.qd0[1])) for s in segs]
         with Evaluator(sim, off, cols, spec.joint_names, [], np.ones(2), workers=1) as ev:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 
 import pytest
 
@@ -18,17 +15,6 @@ from s2r.train.sweep import SweepConfig, sweep, trials
 TINY = {"task": "pendulum_swingup", "steps": 128, "max_steps": 32, "eval_every": 64,
         "eval_episodes": 1, "checkpoint_every": 0,
         "hyper": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}}
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    tmp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tmp)
-    yield ray
-    ray.shutdown()
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.slow

@@ -383,3 +383,14 @@ def test_init_from_a_run_that_does_not_fit_names_what_differs(tmp_path):
     with pytest.raises(ConfigError, match="no checkpoint to start from") as err:
         train(_cfg(tmp_path, out=str(tmp_path / "c"), init=str(tmp_path)))
     assert f"init={tmp_path}" in str(err.value)
+
+
+def test_init_log_std_sets_the_exploration_a_fine_tuning_starts_from(tmp_path):
+    train(_cfg(tmp_path))
+    frozen = dict(TINY, learning_rate=0.0)  # nothing moves: the run ends where it started
+    train(_cfg(tmp_path, out=str(tmp_path / "tuned"), init=str(tmp_path / "run"),
+               init_log_std=-0.5, hyper=frozen))
+    assert _weights(tmp_path / "tuned")[1]["log_std"].tolist() == [-0.5]
+    assert _weights(tmp_path / "run")[1]["log_std"].tolist() != [-0.5]
+    with pytest.raises(ConfigError, match="init_log_std: only for a PPO run started with init="):
+        train(_cfg(tmp_path, out=str(tmp_path / "c"), init_log_std=-0.5))
