@@ -11,13 +11,12 @@ cluster. A Ray already initialised in this process is used as it is.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from s2r.errors import S2RError
+from s2r.ray_env import runtime_env
 
 EXTRA = "pip install 's2r[ray]'"
 
@@ -40,16 +39,6 @@ def _ray() -> Any:
     return ray
 
 
-def _runtime_env() -> dict[str, Any]:
-    """Workers import s2r as this process does (a source checkout on PYTHONPATH too)."""
-    import s2r
-
-    source = str(Path(s2r.__file__).resolve().parents[1])
-    path = os.environ.get("PYTHONPATH", "")
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in (source, path) if p),
-                         "OMP_NUM_THREADS": "1"}}
-
-
 class RayPool:
     """``workers`` Ray actors, each initialised with ``initializer(*initargs)``."""
 
@@ -58,7 +47,7 @@ class RayPool:
         ray = self._ray = _ray()
         self._started = not ray.is_initialized()
         if self._started:
-            kw: dict[str, Any] = {"log_to_driver": False, "runtime_env": _runtime_env()}
+            kw: dict[str, Any] = {"log_to_driver": False, "runtime_env": runtime_env()}
             if ray_address == "local":
                 ray.init(num_cpus=workers, include_dashboard=False, **kw)
             else:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from s2r.errors import ConfigError, S2RError
+from s2r.ray_env import runtime_env
 from s2r.settings import setting
 from s2r.train.config import TrainConfig, check_config, task_defaults
 
@@ -168,9 +169,9 @@ def sweep(cfg: SweepConfig) -> list[dict[str, Any]]:
     if started:
         if cfg.ray_address == "local":
             ray.init(num_cpus=cfg.cpus or os.cpu_count(), include_dashboard=False,
-                     log_to_driver=False, runtime_env=_runtime_env())
+                     log_to_driver=False, runtime_env=runtime_env())
         else:
-            ray.init(address=cfg.ray_address, log_to_driver=False, runtime_env=_runtime_env())
+            ray.init(address=cfg.ray_address, log_to_driver=False, runtime_env=runtime_env())
     try:
         remote = ray.remote(num_cpus=cfg.cpus_per_trial, max_retries=0)(run_trial)
         results = ray.get([remote.remote(t.config) for t in todo])
@@ -183,13 +184,3 @@ def sweep(cfg: SweepConfig) -> list[dict[str, Any]]:
     (root / "sweep.json").write_text(json.dumps({"config": asdict(cfg), "trials": rows},
                                                 indent=1))
     return rows
-
-
-def _runtime_env() -> dict[str, Any]:
-    """Workers import s2r as this process does (a source checkout on PYTHONPATH too)."""
-    import s2r
-
-    source = str(Path(s2r.__file__).resolve().parents[1])
-    path = os.environ.get("PYTHONPATH", "")
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in (source, path) if p),
-                         "OMP_NUM_THREADS": "1"}}
