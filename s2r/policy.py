@@ -112,8 +112,8 @@ def _build(blob: Any, where: str, task: str | None, obs_dim: int | None,
 def load_policy(spec: str | os.PathLike[str], *, task: str | None = None,
                 obs_dim: int | None = None, act_dim: int | None = None, rate: float = 50.0,
                 seed: int = 0, robot: RobotSpec | None = None) -> Any:
-    """Load ``scripted:<name>``, a policy artifact directory (``s2r train``) or a policy
-    file, checked against the task.
+    """Load ``scripted:<name>``, a policy artifact directory (``s2r train``), a training run
+    directory (its best policy, ``<run>/policy``) or a policy file, checked against the task.
 
     ``task``, ``obs_dim`` and ``act_dim`` are what the task needs, ``robot`` the spec of the
     robot it runs on (an artifact's robot, control rate and action size are checked against
@@ -125,6 +125,8 @@ def load_policy(spec: str | os.PathLike[str], *, task: str | None = None,
     text = str(spec)
     if text.startswith("scripted:"):
         return scripted_policy(text.split(":", 1)[1], act_dim or 1, rate, seed)
+    if not is_artifact(text) and is_artifact(os.path.join(text, "policy")):
+        text = os.path.join(text, "policy")  # a training run directory
     if is_artifact(text):
         policy = load_artifact(text, task=task, robot=robot)
         for what, mine, theirs in (("observations", obs_dim, policy.obs_dim),

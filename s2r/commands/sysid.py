@@ -57,6 +57,9 @@ class SysidConfig:
     distribution: str = setting("covariance", "randomization.yaml: uniform over the 95 % "
                                 "intervals, or dropo: Gaussians fitted to the data's spread",
                                 choices=("covariance", "dropo"))
+    margin: float = setting(0.0, "randomization.yaml: every range at least this fraction "
+                            "of the fitted value on each side (room for model error)", ge=0,
+                            lt=1)
     dropo: dict[str, float] = setting(factory=dict, help="DROPO options: samples (8), noise "
                                       "(0.001 channel std), max_evaluations (2000), seed (0)")
 
@@ -115,7 +118,7 @@ def sysid(args: argparse.Namespace) -> int:
                           progress=show, max_evaluations=cfg.max_evaluations,
                           start_velocity=cfg.start_velocity, distribution=cfg.distribution,
                           dropo=dict(cfg.dropo), free_start=cfg.free_start,
-                          ray_address=cfg.ray_address)
+                          ray_address=cfg.ray_address, margin=cfg.margin)
     table = Table(title=f"sysid {result.robot} ({result.method}, {result.evaluations} "
                   "evaluations)")
     for col in ("parameter", "nominal", "fitted", "std", "95% interval", "unit"):

@@ -11,8 +11,9 @@ suggested name is one of the robot's parameters (``s2r params ROBOT``):
   of the same joint points at the velocity estimate: ``sensor.J.velocity_cutoff``,
   ``sensor.J.velocity_noise``;
 - ``behaviour``: sim and real rows differ in distribution (MMD p < 0.05) while every
-  channel replays within ``threshold``: the dynamics match, what the policy sees does not:
-  ``delay.observation`` and the position noise of each joint;
+  channel replays within ``threshold``, for a policy whose return differs by more than
+  :data:`RETURN_TOLERANCE` of its sim return: the dynamics match, what the policy sees
+  does not: ``delay.observation`` and the position noise of each joint;
 - ``timing``: a paced real run whose period error p99 or round trip p99 exceeds 10 % of
   the control period: ``delay.action`` and ``delay.observation`` (randomize up to the
   measured round trip).
@@ -23,6 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 THRESHOLD = 0.05  # replay NRMSE (fraction of the channel's range) taken as matching
+#: a return gap within this fraction of the sim return is no practical gap
+RETURN_TOLERANCE = 0.05
 ACTUATED = ("joint.{j}.damping", "joint.{j}.coulomb", "joint.{j}.coulomb_smooth",
             "motor.{j}.*", "delay.action")
 PASSIVE = ("joint.{j}.damping", "joint.{j}.coulomb", "link.{link}.mass",
@@ -75,6 +78,9 @@ def advise(metrics: dict[str, Any], names: list[str], actuated: list[str],
         gap, ci = r["gap"]["difference"], r["gap"]["difference_ci"]
         sig = "" if ci is None else (" (significant: the 95 % interval excludes 0)"
                                      if ci[0] > 0 or ci[1] < 0 else " (within noise)")
+        if _small_gap(p):
+            sig = (f" ({100 * gap / abs(r['sim']['mean']):+.1f} % of the sim return: within "
+                   f"{100 * RETURN_TOLERANCE:.0f} %, no practical gap)")
         lines.append(f"{p['name']}: return {r['sim']['mean']:.3g} in sim, {r['real']['mean']:.3g}"
                      f" on the real robot, gap {gap:+.3g}{sig}.")
     # replay errors, averaged over policies, per channel
@@ -109,7 +115,7 @@ def advise(metrics: dict[str, Any], names: list[str], actuated: list[str],
             lines.append(f"Every channel replays within {_pct(threshold)} of its range: the "
                          "model reproduces the real dynamics.")
             shifted = [p["name"] for p in policies if p["distance"]["mmd"] is not None
-                       and p["distance"]["mmd"]["p_value"] < 0.05]
+                       and p["distance"]["mmd"]["p_value"] < 0.05 and not _small_gap(p)]
             if shifted:
                 joints = sorted({c.partition(".")[2] for c in mean_seg})
                 suggest(_expand(("delay.observation", *(f"sensor.{j}.position_noise"
@@ -138,6 +144,13 @@ def advise(metrics: dict[str, Any], names: list[str], actuated: list[str],
                                             if rr["mmrv"] == 0 else
                                             " (sim orders some pairs the wrong way)."))
     return lines, suggestions
+
+
+def _small_gap(policy: dict[str, Any]) -> bool:
+    """The policy's real return is within :data:`RETURN_TOLERANCE` of its sim return."""
+    r = policy["return"]
+    sim = r["sim"]["mean"]
+    return bool(sim) and abs(r["gap"]["difference"]) <= RETURN_TOLERANCE * abs(sim)
 
 
 def _fmt(x: float | None) -> str:

@@ -70,7 +70,7 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
              max_evaluations: int | None = None, rtol: float = 1e-3,
              start_velocity: str = "logged", distribution: str = "covariance",
              dropo: Mapping[str, Any] | None = None, free_start: str = "none",
-             ray_address: str | None = None) -> SysidResult:
+             ray_address: str | None = None, margin: float = 0.0) -> SysidResult:
     """Fit ``params`` (names or globs) of ``robot`` to ``logs``; write ``out`` if given.
 
     Args:
@@ -99,6 +99,9 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
         ray_address: run the fit's simulations on ``workers`` Ray actors (``local``: a Ray
             started here; ``auto`` or ``ray://host:port``: a cluster), by the same tasks
             as the worker processes (:mod:`s2r.sysid.raypool`).
+        margin: every range of ``randomization.yaml`` spans at least this fraction of the
+            fitted value on each side (0.2: ``value / 1.2 .. value * 1.2`` for positive
+            quantities): room for model error the data's statistics do not show.
 
     >>> identify("pendulum", [], ["link.pole.mass"])
     Traceback (most recent call last):
@@ -117,6 +120,8 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     if free_start not in FREE_START:
         raise ConfigError(f"free_start: must be one of {', '.join(FREE_START)}, got "
                           f"{free_start!r}", where="free_start")
+    if not 0.0 <= margin < 1.0:
+        raise ConfigError(f"margin: must be in [0, 1), got {margin}", where="margin")
     if segment is not None and not segment > 0:
         raise ConfigError(f"segment: must be > 0 s (or null for single shooting), got {segment}",
                           where="segment")
@@ -124,11 +129,13 @@ def identify(robot: Any, logs: Sequence[Pathish] | Pathish, params: Sequence[str
     sim = SimRobot(robot) if own else robot
     say = progress or (lambda stage, n, cost: None)
     try:
-        return _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
-                         dict(tie or {}), workers or default_workers(), out, say,
-                         max_evaluations, rtol, start_velocity,
-                         dict(dropo or {}) if distribution == "dropo" else None, free_start,
-                         ray_address)
+        result = _identify(sim, logs, params, method, holdout, segment, signals, fixed or {},
+                           dict(tie or {}), workers or default_workers(), None, say,
+                           max_evaluations, rtol, start_velocity,
+                           dict(dropo or {}) if distribution == "dropo" else None,
+                           free_start, ray_address)
+        result.margin = margin
+        return _finish(result, out)
     finally:
         if own:
             sim.close()

@@ -13,8 +13,11 @@
   the parameter's bounds), or the fitted constant for a parameter identified only in a
   combination (so the combination is kept); with
   ``distribution=dropo`` a normal distribution truncated to the bounds, whose mean and
-  std DROPO fitted (:mod:`s2r.sysid.dropo`); fixed and tied parameters at the values the
-  fit used;
+  std DROPO fitted (:mod:`s2r.sysid.dropo`); with ``margin`` (``identify(margin=0.2)``)
+  every range spans at least ``value / 1.2 .. value * 1.2`` (log-scaled parameters) or
+  ``value +- 0.2 |value|`` (a DROPO std at least ``0.2 |mean| / 1.96``): room for what
+  the data did not show; fixed and tied parameters
+  at the values the fit used;
   :func:`randomizers.registry.load_randomization` reads it as it is;
 - ``<out>/summary.json``: multiple-shooting NRMSE (RMSE / std of the channel) and fit %
   (``100 * (1 - NRMSE)``) per channel on the held-out data, nominal vs fitted;
@@ -75,6 +78,8 @@ class SysidResult:
     overlay: dict[str, Any] | None = None
     #: the DROPO distribution (``distribution=dropo``), else None
     dropo: DropoFit | None = None
+    #: least relative half-width of every randomized range (``identify(margin=)``)
+    margin: float = 0.0
 
     @property
     def values(self) -> dict[str, float]:
@@ -102,9 +107,9 @@ class SysidResult:
     def _distribution(self) -> dict[str, Any]:
         d = self.dropo
         if d is None:
-            return {"kind": "covariance"}
-        return {"kind": "dropo", "mean": d.mean, "std": d.std, "samples": d.samples,
-                "noise": d.noise, "log_likelihood": d.log_likelihood,
+            return {"kind": "covariance", "margin": self.margin}
+        return {"kind": "dropo", "margin": self.margin, "mean": d.mean, "std": d.std,
+                "samples": d.samples, "noise": d.noise, "log_likelihood": d.log_likelihood,
                 "evaluations": d.evaluations}
 
     def conditional_std(self) -> dict[str, float]:
@@ -147,14 +152,19 @@ class SysidResult:
         cond = self.conditional_std() if self.dropo is None else {}
         for name, e in self.params.items():
             if self.dropo is not None:
-                dist: Any = {"truncated_normal": [self.dropo.mean[name], self.dropo.std[name],
-                                                  e.low, e.high]}
+                mean = self.dropo.mean[name]
+                std = max(self.dropo.std[name], self.margin * abs(mean) / 1.96)
+                dist: Any = {"truncated_normal": [mean, std, e.low, e.high]}
             elif e.ci95 is None:
                 dist = e.value
             else:
                 h = 1.96 * cond[name]
-                lo, hi = ((e.value * math.exp(-h), e.value * math.exp(h)) if e.log_scale
-                          else (e.value - h, e.value + h))
+                if e.log_scale:  # at least value / (1 + margin) .. value * (1 + margin)
+                    h = max(h, math.log1p(self.margin))
+                    lo, hi = e.value * math.exp(-h), e.value * math.exp(h)
+                else:
+                    h = max(h, self.margin * abs(e.value))
+                    lo, hi = e.value - h, e.value + h
                 lo, hi = max(lo, e.low), min(hi, e.high)
                 dist = [lo, hi] if hi > lo else e.value
             entries.append({"type": "parameters", "name": f"sysid:{name}", "params": name,
@@ -181,8 +191,10 @@ class SysidResult:
                     if self.dropo is not None else
                     "# uniform over each parameter's 95 % interval given the others (its "
                     "conditional spread: correlated pairs stay consistent); a constant where "
-                    "only a combination is identified\n") + yaml.safe_dump(self.randomization(),
-                                                                    sort_keys=False))
+                    "only a combination is identified\n")
+            + (f"# every range at least {self.margin:.0%} wide on each side (margin)\n"
+               if self.margin else "")
+            + yaml.safe_dump(self.randomization(), sort_keys=False))
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
         write_report(self, path / "report.html")
         return path

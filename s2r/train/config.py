@@ -20,6 +20,8 @@ from s2r.errors import ConfigError
 from s2r.settings import setting
 
 ALGOS = ("ppo", "sac")
+#: what picks a run's best policy (``select=``)
+SELECT = ("nominal", "randomized")
 
 
 @dataclass
@@ -41,6 +43,10 @@ class TrainConfig:
     eval_every: int = setting(50_000, "steps between evaluations on the nominal model and the "
                               "randomized distribution (0: only at the end)")
     eval_episodes: int = setting(5, "episodes per evaluation, on each of the two")
+    select: str = setting("nominal", "which evaluation picks out/policy: nominal (its success "
+                          "rate, then return; the randomized one breaks ties) or randomized "
+                          "(the randomized distribution's first: the policy that copes best "
+                          "with the whole distribution)", choices=SELECT)
     checkpoint_every: int = setting(100_000, "steps between checkpoints (0: only at the end)")
     resume: str | None = setting(None, "a run directory (or one of its checkpoints) to continue")
     init: str | None = setting(None, "a run directory (or one of its checkpoints) whose policy "
@@ -77,6 +83,12 @@ def check_config(cfg: TrainConfig, where: str = "<config>") -> TrainConfig:
         raise ConfigError(f"envs: must be > 0, got {cfg.envs}", where=where)
     if cfg.init_log_std is not None and (cfg.init is None or cfg.algo != "ppo"):
         raise ConfigError("init_log_std: only for a PPO run started with init=", where=where)
+    if cfg.select not in SELECT:
+        raise ConfigError(f"select: must be one of {', '.join(SELECT)}, got {cfg.select!r}",
+                          where=where)
+    if cfg.select == "randomized" and cfg.randomization == "none":
+        raise ConfigError("select=randomized: needs a randomization (randomization= is none)",
+                          where=where)
     if cfg.max_steps is not None and cfg.max_steps <= 0:
         raise ConfigError(f"max_steps: must be > 0, got {cfg.max_steps}", where=where)
     if not cfg.net or any(int(n) <= 0 for n in cfg.net):

@@ -33,6 +33,24 @@ class Evaluation:
         return asdict(self)
 
 
+def selection_key(select: str, nominal: Evaluation,
+                  randomized: Evaluation | None) -> tuple[float, ...]:
+    """What ranks a run's evaluations for ``out/policy`` (higher is better, later entries
+    break ties): success rate and mean return, nominal first or (``select="randomized"``)
+    the randomized distribution's first.
+
+    >>> good_nominal = Evaluation(5, 900.0, 1.0, 1.0, 1000.0)
+    >>> robust = Evaluation(5, 800.0, 1.0, 1.0, 1000.0)
+    >>> a = selection_key("randomized", good_nominal, Evaluation(5, 600.0, 9.0, 0.6, 1000.0))
+    >>> b = selection_key("randomized", robust, Evaluation(5, 780.0, 9.0, 1.0, 1000.0))
+    >>> b > a
+    True
+    """
+    nom = (nominal.success_rate, nominal.mean_return)
+    rand = () if randomized is None else (randomized.success_rate, randomized.mean_return)
+    return rand + nom if select == "randomized" else nom + rand
+
+
 def evaluate(policy: Callable[[np.ndarray], np.ndarray], env: gym.Env[Any, Any],
              episodes: int, seed: int = 0) -> Evaluation:
     """Run ``episodes`` episodes (reset seeds ``seed``, ``seed + 1``, ...); success is the

@@ -27,7 +27,7 @@ from s2r.errors import ConfigError
 from s2r.train import resume
 from s2r.train.config import TrainConfig, check_config, check_init, merge_resumed
 from s2r.train.envs import EnvFactory, Setup, randomization_ranges, resolve_randomization
-from s2r.train.evaluate import Evaluation, evaluate
+from s2r.train.evaluate import Evaluation, evaluate, selection_key
 
 EVAL_SEED = 1_000_000  # reset seeds of evaluation episodes (the same at every evaluation)
 EVAL_RANDOMIZATION_SEED = 100_000  # randomization stream of the randomized evaluation env
@@ -138,9 +138,7 @@ class Run:
                     self.logger.record(f"eval/{kind}/mean_return", ev.mean_return)
                     self.logger.record(f"eval/{kind}/success_rate", ev.success_rate)
                     self.logger.record(f"eval/{kind}/mean_length", ev.mean_length)
-        key: tuple[float, ...] = (nominal.success_rate, nominal.mean_return)  # ties: randomized
-        if randomized is not None:
-            key += (randomized.success_rate, randomized.mean_return)
+        key = selection_key(self.cfg.select, nominal, randomized)
         if self.best_key is None or key > self.best_key:
             self.best_key, self.best = key, entry
             _replace_dir(tmp, self.out / "policy")

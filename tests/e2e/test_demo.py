@@ -18,6 +18,7 @@ from hardware.emulator import Emulator, EmulatorConfig
 from s2r.cli import main
 from s2r.commands.emulate import _truth_line, truth_differences
 from s2r.compare import nrmse, replay_commands
+from s2r.demo import SYSID_PARAMS, DemoConfig
 from s2r.logs import read_log
 from s2r.sim import SimRobot
 
@@ -76,10 +77,24 @@ def test_quick_demo_runs_the_whole_loop_against_a_truth_file(tmp_path):
                for n in ("nominal", "identified")}
     assert configs["identified"]["init"] == str(run / "train-nominal")
     assert configs["nominal"]["init"] is None
+    # the identified policy is picked on sysid's randomization, not on its centre alone
+    assert (configs["identified"]["select"], configs["nominal"]["select"]) == (
+        "randomized", "nominal")
     assert {c["max_steps"] for c in configs.values()} == {1000}
     identified = json.loads((run / "train-identified" / "policy" / "spec.json").read_text())
     assert "sysid" in json.dumps(identified["randomization"])
     fitted = yaml.safe_load((run / "sysid" / "params.yaml").read_text())
+    result = yaml.safe_load((run / "sysid" / "result.yaml").read_text())
+    assert result["distribution"]["margin"] == DemoConfig().margin > 0
+    assert set(result["params"]) == set(SYSID_PARAMS)
+    with SimRobot("furuta") as robot:
+        high = {name: robot.params[name].high for name in SYSID_PARAMS}
+    for entry in yaml.safe_load((run / "sysid" / "randomization.yaml").read_text())[
+            "randomizers"]:  # the margin: no range narrower than +-margin around the fit
+        name, dist = entry["params"], entry["distribution"]
+        if isinstance(dist, list) and dist[1] < high[name]:
+            assert dist[1] - fitted[name] >= DemoConfig().margin * abs(fitted[name]) * (
+                1 - 1e-9), entry
     assert identified["params"]["motor.arm.deadzone"] == pytest.approx(
         fitted["motor.arm.deadzone"])
     for name in ("report.html", "report.md", "metrics.json"):

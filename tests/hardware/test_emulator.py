@@ -100,7 +100,9 @@ def test_lockstep_command_echoes_seq_and_advances_exactly_one_period(make: Make)
 
 
 def test_realtime_device_time_follows_the_wall_clock(make: Make) -> None:
-    emu, p = make(mode="realtime")
+    # a watchdog far beyond any scheduling stall: on a loaded machine the 100 ms default
+    # tripped between two commands, and a disabled device applies nothing (cmd_seq stays)
+    emu, p = make(mode="realtime", watchdog_ms=10_000)
     ready(p)
     start = time.monotonic()
     times, sent, received = [], [], []

@@ -17,10 +17,12 @@ def channel(nrmse: float) -> dict:
     return {"nrmse": nrmse, "fit_percent": 100 * (1 - nrmse), "rows": 10, "diverged_rows": 0}
 
 
-def metrics(seg: dict[str, float], p_value: float = 0.5, timing: dict | None = None) -> dict:
+def metrics(seg: dict[str, float], p_value: float = 0.5, timing: dict | None = None,
+            real: float = 1.0) -> dict:
     side = {"mean": 1.0, "ci": [0.5, 1.5], "values": [0.5, 1.5]}
-    policy = {"name": "p", "return": {"sim": side, "real": side, "gap": {
-        "difference": 0.0, "difference_ci": [-0.5, 0.5], "ratio": 1.0, "ratio_ci": None}},
+    policy = {"name": "p", "return": {"sim": side, "real": {**side, "mean": real}, "gap": {
+        "difference": real - 1.0, "difference_ci": [real - 1.5, real - 0.5], "ratio": real,
+        "ratio_ci": None}},
         "replay": {"segment_s": 0.2, "segments": {c: channel(v) for c, v in seg.items()}},
         "distance": {"mmd": {"p_value": p_value}}, "timing": timing}
     return {"policies": [policy], "ranking": None}
@@ -53,11 +55,20 @@ def test_a_velocity_much_worse_than_its_position_points_at_the_velocity_estimate
 
 
 def test_matching_dynamics_but_different_behaviour_points_at_what_the_policy_sees():
-    lines, sugg = advise(metrics(GOOD, p_value=0.01), NAMES, ACTUATED, LINKS)
+    lines, sugg = advise(metrics(GOOD, p_value=0.01, real=0.6), NAMES, ACTUATED, LINKS)
     assert names(sugg) == ["delay.observation", "sensor.arm.position_noise",
                            "sensor.pendulum.position_noise"]
     assert lines[0].startswith("Sim and real agree")
-    assert advise(metrics(GOOD, p_value=0.5), NAMES, ACTUATED, LINKS)[1] == []
+    assert advise(metrics(GOOD, p_value=0.5, real=0.6), NAMES, ACTUATED, LINKS)[1] == []
+
+
+def test_a_policy_that_transfers_gets_no_behaviour_advice_and_no_alarm():
+    """States that differ a little (MMD finds that in thousands of rows) while the return
+    is within 5 % are no reason to identify more: the policy transfers."""
+    lines, sugg = advise(metrics(GOOD, p_value=0.001, real=0.98), NAMES, ACTUATED, LINKS)
+    assert sugg == []
+    assert "p: return 1 in sim, 0.98 on the real robot, gap -0.02 (-2.0 % of the sim " \
+           "return: within 5 %, no practical gap)." in lines
 
 
 def test_poor_paced_timing_points_at_the_delays_and_unpaced_timing_does_not():

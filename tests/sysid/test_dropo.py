@@ -71,7 +71,7 @@ def test_the_default_distribution_is_the_covariance_one(varying, tmp_path):
                       out=tmp_path)
     assert result.dropo is None
     doc = yaml.safe_load((tmp_path / "result.yaml").read_text())
-    assert doc["distribution"] == {"kind": "covariance"}
+    assert doc["distribution"] == {"kind": "covariance", "margin": 0.0}
     entry = yaml.safe_load((tmp_path / "randomization.yaml").read_text())["randomizers"][0]
     assert entry["distribution"] == pytest.approx(list(result.params["link.pendulum.mass"].ci95))
 

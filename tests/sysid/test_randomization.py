@@ -49,3 +49,32 @@ def test_uncorrelated_parameters_keep_their_95_percent_interval():
     entries = {e["params"]: e["distribution"] for e in result.randomization()["randomizers"]}
     lo, hi = entries["motor.arm.resistance"]
     assert (lo, hi) == pytest.approx(result.params["motor.arm.resistance"].ci95)
+
+
+def test_margin_widens_narrow_ranges_and_keeps_wide_ones():
+    result = _result(0.99)  # conditional spread of each: 2.8 % std
+    result.margin = 0.2
+    entries = {e["params"]: e["distribution"] for e in result.randomization()["randomizers"]}
+    lo, hi = entries["motor.arm.resistance"]
+    assert (lo, hi) == pytest.approx((8.4 / 1.2, 8.4 * 1.2))
+    wide = _result(0.0)  # 95 % interval exp(+-0.392): wider than the margin
+    wide.margin = 0.2
+    entries = {e["params"]: e["distribution"] for e in wide.randomization()["randomizers"]}
+    assert entries["motor.arm.resistance"] == pytest.approx(
+        list(wide.params["motor.arm.resistance"].ci95))
+
+
+def test_margin_on_a_linear_parameter_is_a_fraction_of_its_value():
+    e = Estimate(0.003, 1e-5, (0.003 - 2e-5, 0.003 + 2e-5), 0.0, None, "s", 0.0, 0.02, False)
+    result = SysidResult("furuta", "lsq", {"delay.action": e}, {}, [], [],
+                         {"correlation": {"delay.action": {"delay.action": 1.0}}}, margin=0.25)
+    (entry,) = result.randomization()["randomizers"]
+    assert entry["distribution"] == pytest.approx([0.00225, 0.00375])
+
+
+def test_identify_refuses_a_margin_outside_0_to_1():
+    from s2r.errors import ConfigError
+    from s2r.sysid import identify
+
+    with pytest.raises(ConfigError, match="margin"):
+        identify("pendulum", ["x.s2r.csv"], ["link.pole.mass"], margin=1.5)

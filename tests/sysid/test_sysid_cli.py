@@ -36,7 +36,7 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     assert main(["sysid", "robot=furuta", f"logs=[{rec}]", f"out={out}", "workers=2",
                  "params=[link.pendulum.mass,joint.arm.damping,joint.arm.coulomb,"
                  "motor.arm.resistance,motor.arm.torque_constant,motor.arm.deadzone]",
-                 "holdout=0.25"]) == 0
+                 "holdout=0.25", "margin=0.3"]) == 0
     text = capsys.readouterr().out
     assert "held-out q.pendulum: NRMSE nominal" in text and str(out) in text
     doc = yaml.safe_load((out / "result.yaml").read_text())
@@ -45,6 +45,11 @@ def test_sysid_on_an_emulator_recording_moves_toward_the_truth(tmp_path, capsys)
     assert any(c["combination"] == "motor.arm.torque_constant / motor.arm.resistance"
                and c["meaning"] == "torque per volt" for c in doc["identified"])
     assert "torque per volt: motor.arm.torque_constant / motor.arm.resistance" in text
+    ranges = {e["params"]: e["distribution"] for e in yaml.safe_load(
+        (out / "randomization.yaml").read_text())["randomizers"]}
+    for name, p in doc["params"].items():  # margin: every range at least +30 % above the fit
+        if isinstance(ranges[name], list):
+            assert ranges[name][1] >= 1.3 * p["value"] * (1 - 1e-9), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"] == "held-out"
     for ch in ("q.arm", "q.pendulum"):

@@ -209,3 +209,21 @@ def test_deploy_runs_an_artifact_on_the_emulated_robot(tmp_path, capsys):
                  "task=pendulum_swingup", f"out={tmp_path / 'x.s2r.csv'}"]) == 2
     assert "policy does not fit" in capsys.readouterr().err
     assert not (tmp_path / "x.s2r.csv").exists()
+
+
+def test_a_training_run_directory_loads_its_best_policy(tmp_path):
+    """`policy=RUN` (an `s2r train` out directory) means RUN/policy, as `init=RUN` does."""
+    from s2r.policy import load_policy
+
+    env = PendulumSwingup(max_steps=10)
+    rng = np.random.default_rng(3)
+    save_artifact(tmp_path / "run" / "policy",
+                  [Layer(rng.normal(size=(4, 3)), np.zeros(4), "tanh"),
+                   Layer(rng.normal(size=(1, 4)), np.zeros(1))], task=env)
+    env.close()
+    obs = rng.normal(size=3).astype(np.float32)
+    direct = load_policy(tmp_path / "run" / "policy", task="pendulum_swingup")
+    via_run = load_policy(tmp_path / "run", task="pendulum_swingup")
+    assert np.array_equal(via_run(obs), direct(obs))
+    with pytest.raises(PolicyError, match="no such policy file"):
+        load_policy(tmp_path, task="pendulum_swingup")  # no policy/ inside

@@ -13,6 +13,7 @@ from s2r.cli import main
 from s2r.errors import ConfigError, PolicyError
 from s2r.tasks import CartpoleBalance, PendulumSwingup
 from s2r.train import TrainConfig, evaluate, train
+from s2r.train.config import check_config
 
 TINY = {"n_steps": 64, "batch_size": 64, "n_epochs": 1}
 
@@ -394,3 +395,24 @@ def test_init_log_std_sets_the_exploration_a_fine_tuning_starts_from(tmp_path):
     assert _weights(tmp_path / "run")[1]["log_std"].tolist() != [-0.5]
     with pytest.raises(ConfigError, match="init_log_std: only for a PPO run started with init="):
         train(_cfg(tmp_path, out=str(tmp_path / "c"), init_log_std=-0.5))
+
+
+def test_select_orders_evaluations_by_the_named_distribution_first():
+    from s2r.train.evaluate import Evaluation, selection_key
+
+    def ev(ret: float, success: float) -> Evaluation:
+        return Evaluation(5, ret, 1.0, success, 100.0)
+
+    sharp = (ev(900.0, 1.0), ev(500.0, 0.4))   # best on the centre, brittle around it
+    robust = (ev(850.0, 1.0), ev(800.0, 0.8))
+    assert selection_key("nominal", *sharp) > selection_key("nominal", *robust)
+    assert selection_key("randomized", *robust) > selection_key("randomized", *sharp)
+    # no randomized evaluation: the nominal one decides either way
+    assert selection_key("randomized", ev(1.0, 1.0), None) == (1.0, 1.0)
+
+
+def test_select_randomized_needs_a_randomization():
+    with pytest.raises(ConfigError, match="select=randomized: needs a randomization"):
+        check_config(TrainConfig(task="pendulum_swingup", select="randomized"))
+    with pytest.raises(ConfigError, match="select: must be one of nominal, randomized"):
+        check_config(TrainConfig(task="pendulum_swingup", select="best"))
