@@ -46,7 +46,7 @@ from s2r.description import RobotDescription, load_robot_description, spec_from_
 from s2r.effects import EffectModel, effect_parameters
 from s2r.errors import RobotError
 from s2r.params import ParameterTable
-from s2r.robot import Observation, RobotBase, _clip
+from s2r.robot import Observation, RobotBase, _clip, float_array
 from s2r.sim._pb import pb
 from s2r.sim.actuators import build_actuators
 from s2r.sim.damping import MobilityProbe
@@ -276,13 +276,17 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         ...     robot.act_floats([5.0]).tolist(), robot.act_floats([float("nan")]).tolist()
         ([2.0], [0.0])
         """
-        if len(action) != len(self._limits):
+        limits = self._limits
+        if len(action) != len(limits):
             return self.act(action)  # NumPy's error
-        command = [_clip(x, lo, hi) if x == x else z  # spec.clip_action, bit for bit
-                   for x, (lo, hi, z) in zip(action, self._limits)]
-        applied = np.array(command)
+        if len(limits) == 1:  # spec.clip_action bit for bit (NaN: z); no comprehension
+            (x,), ((lo, hi, z),) = action, limits
+            m = x if x > lo else lo
+            command = [(m if m < hi else hi) if x == x else z]
+        else:
+            command = [_clip(x, lo, hi) if x == x else z for x, (lo, hi, z) in zip(action, limits)]
         self._act(command)
-        return applied
+        return float_array(command)
 
     def _act(self, command: list[float]) -> None:
         if self._command_filter is not None:
@@ -300,7 +304,11 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     def observe(self) -> Observation:
         """The measurement the controller receives now: the state ``delay.observation`` old,
         as the sensors report it (``sensor.*`` parameters)."""
-        t, (q, qd, sensors) = self._stepper.observation()
+        st = self._stepper
+        if not st.live and self._measurement_filter is None:  # the common case, inlined
+            return Observation(st.t, float_array(st.q), float_array(st.qd),
+                               float_array(st.sensors()) if st.sensor_slots else _NO_SENSORS)
+        t, (q, qd, sensors) = st.observation()
         if self._measurement_filter is not None:
             q, qd, sensors = self._measurement_filter(list(q), list(qd), list(sensors))
         return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
