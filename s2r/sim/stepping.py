@@ -78,6 +78,9 @@ class Stepper:
         self.actuators = list(actuators)
         self.sensor_slots = list(sensor_slots)
         self.act_slots = list(act_slots)  # joint slot of each actuator
+        #: (actuator, its command slot, its joint slot) per current sensor
+        self._sensing = [(self.actuators[slot], slot, self.act_slots[slot])
+                         for slot in self.sensor_slots]
         #: PyBullet joint index of each actuator (indices survive a reload; body ids do not)
         self.act_ids = [loaded.joints[a.joint] for a in self.actuators]
         self.fx = fx
@@ -136,19 +139,25 @@ class Stepper:
         """The joint state as lists of Python floats (new lists: never changed in place)."""
         loaded = self.loaded
         states = pb.getJointStates(loaded.body, loaded.joint_ids, loaded.client)  # positional:
-        self.q = [s[0] for s in states]  # cheaper
-        self.qd = [s[1] for s in states]
+        if len(states) == 2:  # cheaper than keywords, and than comprehensions on few joints
+            s0, s1 = states
+            self.q, self.qd = [s0[0], s1[0]], [s0[1], s1[1]]
+        elif len(states) == 1:
+            s0, = states
+            self.q, self.qd = [s0[0]], [s0[1]]
+        else:
+            self.q = [s[0] for s in states]
+            self.qd = [s[1] for s in states]
 
     def sensors(self) -> list[float]:
-        sensor_slots = self.sensor_slots
-        if not sensor_slots:
+        sensing = self._sensing
+        if not sensing:
             return []
-        qd, command, actuators, slots = self.qd, self.command, self.actuators, self.act_slots
-        if len(sensor_slots) == 1:  # no comprehension: cheaper
-            slot = sensor_slots[0]
-            return [actuators[slot].current(command[slot], qd[slots[slot]])]
-        return [actuators[slot].current(command[slot], qd[slots[slot]])
-                for slot in self.sensor_slots]
+        qd, command = self.qd, self.command
+        if len(sensing) == 1:  # no comprehension: cheaper
+            (actuator, slot, joint), = sensing
+            return [actuator.current(command[slot], qd[joint])]
+        return [actuator.current(command[slot], qd[joint]) for actuator, slot, joint in sensing]
 
     def restart(self, t: float, command: Sequence[float], sync: bool = True) -> None:
         """Time ``t``, ``command`` applied, nothing pending (after the joints are set)."""
@@ -196,8 +205,11 @@ class Stepper:
             return
         self.command = self.target  # every effect off: applied as sent
         self.drive()
-        if self.rotors is not None or self.explicit or (steps > 1 and self.stiff):
-            self._single_steps()
+        stiff = self._stiff  # ``self.stiff`` without the property call when it is known
+        if (self.rotors is not None or self.explicit
+                or (steps > 1 and (stiff if stiff is not None else self.stiff))):
+            if self.substeps != 1:
+                self._single_steps()
             self._plain(dt, steps)
             return
         if self.substeps != steps:
