@@ -65,6 +65,12 @@ _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
 
 
+def _memory_tmp() -> str | None:
+    """``/dev/shm`` where it is a writable directory (a memory file system: the URDF written
+    for every centre-of-mass change costs a third there), else the default."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     """A robot in its own PyBullet physics client, with get/set of named parameters.
 
@@ -87,11 +93,12 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         self.description = (robot if isinstance(robot, RobotDescription)
                             else load_robot_description(robot, overrides))
         self.client = pb.connect(pb.DIRECT)
-        self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-", dir=_memory_tmp())
         self._command_filter: CommandFilter | None = None
         self._reclip = True
         self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
+        self._shapes = True  # all shapes on a reload (see need_shapes): while building
         self._window: float | None = None
         try:
             pb.setPhysicsEngineParameter(enableFileCaching=0, physicsClientId=self.client)
@@ -134,6 +141,7 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
                 self.set_params(params)
             self.reset()
             self._stepper.rng = np.random.default_rng(seed)  # so reset() = reset(seed=seed)
+            self._shapes = False  # built with them; later reloads may leave them out
         except pb.error as err:
             self.close()
             raise RobotError(f"PyBullet failed while loading: {err}",
@@ -165,6 +173,32 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     def body(self) -> int:
         """PyBullet body id of the robot (changes when a centre of mass moves)."""
         return self._loaded.body
+
+    def need_shapes(self) -> None:
+        """Keep the body's visual and collision shapes from now on (renderers, bounding boxes
+        and visual randomizers call it).
+
+        A centre-of-mass change reloads the URDF. The reload leaves out the visual shapes,
+        and the collision shapes too when nothing can touch the robot (no floor, no contact
+        links, no other body in the client): they are ~90 % of its cost and change no motion
+        then (s2r/sim/PHYSICS.md, section 14). Until something asks for them here: a body
+        loaded without them is reloaded with them now, its state kept exactly.
+
+        >>> with SimRobot("furuta") as robot:
+        ...     shapes = lambda: pb.getVisualShapeData(robot.body, physicsClientId=robot.client)
+        ...     fresh = shapes()
+        ...     robot.set("link.arm.com_x", robot.get("link.arm.com_x") + 0.001)
+        ...     reloaded = shapes()
+        ...     robot.need_shapes()
+        ...     reloaded == fresh, shapes() == fresh
+        (False, True)
+        """
+        self._shapes = True
+        if not self._loaded.has_shapes:
+            try:
+                self._reload()
+            except pb.error as err:
+                raise self._error("need_shapes", err) from None
 
     @property
     def plane(self) -> int | None:
@@ -286,8 +320,9 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         else:
             command = [_clip(x, lo, hi) if x == x else z for x, (lo, hi, z) in zip(action, limits)]
         if self._command_filter is not None:
+            applied = float_array(command)  # before the filter, which may change the list
             self._act(command)
-            return float_array(command)
+            return applied
         try:  # _act without a filter, inlined
             values, stepper = self._values, self._stepper
             stepper.send(command)
