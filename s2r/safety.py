@@ -111,8 +111,10 @@ class SafetyGuard:
                 limited |= r != u
                 u = lo if r < lo else hi if r > hi else r
             out.append(u)
-        self.clipped += clipped
-        self.rate_limited += limited
+        if clipped:  # counted only when it happened: no attribute writes per step
+            self.clipped += 1
+        if limited:
+            self.rate_limited += 1
         self._prev = out
         return out[:]
 

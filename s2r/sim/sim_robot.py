@@ -12,8 +12,9 @@ body (:mod:`~s2r.sim.loading`), the name -> PyBullet mapping
 Its timing and sensing effects (delays at any resolution, rate limit, smooth
 friction, encoders, velocity estimation, noise) are parameters too,
 implemented once in :mod:`s2r.effects`. Centre-of-mass changes reload the URDF
-and keep the joint state. How each kind of parameter
-reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
+(without the shapes nothing needs, see :meth:`SimRobot.need_shapes`) and keep the
+joint state. How each kind of parameter reaches PyBullet, and why, is in
+s2r/sim/PHYSICS.md.
 
 Noise comes from a numpy Generator the robot owns: ``SimRobot(seed=...)`` or
 ``reset(seed=...)`` seed it, and the same seed gives the same noise.
