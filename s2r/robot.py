@@ -81,8 +81,8 @@ class SafetyLimits:
 _empty = np.empty
 
 
-def float_array(values: list[float]) -> np.ndarray:
-    """``np.array(values)`` for a short list of Python floats, the same float64 vector.
+def float_array(values: Sequence[float]) -> np.ndarray:
+    """``np.array(values, dtype=np.float64)`` for a short sequence of floats, the same vector.
 
     Filling a new empty vector element by element costs about half of ``np.array``'s
     type inference on one or two elements (what the per-step paths hold).

@@ -355,8 +355,8 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         t, (q, qd, sensors) = st.observation()
         if self._measurement_filter is not None:
             q, qd, sensors = self._measurement_filter(list(q), list(qd), list(sensors))
-        return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
-                           np.array(sensors) if len(sensors) else _NO_SENSORS)
+        return Observation(t, float_array(q), float_array(qd),  # fresh float64 vectors
+                           float_array(sensors) if len(sensors) else _NO_SENSORS)
 
     # -------------------------------------------------------------- life cycle
     def _error(self, what: str, err: Exception) -> RobotError:
