@@ -124,3 +124,23 @@ def test_act_floats_returns_the_command_a_filter_changed_in_place_as_it_was():
             assert a.act_floats([u]).tolist() == b.act(np.array([u])).tolist() == [
                 min(max(u, -2.0), 2.0)]
         np.testing.assert_array_equal(a.observe().qd, b.observe().qd)
+
+
+def test_act_floats_is_act_with_two_actuators():
+    """The several-actuator branches (clipping by comprehension, the array torque call, the
+    rotors' sub-steps) give act's commands and motion bit for bit."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "double_pendulum.yaml"
+    rng = np.random.default_rng(4)
+    with SimRobot(path) as a, SimRobot(path) as b:
+        a.reset(q=[0.3, -0.2])
+        b.reset(q=[0.3, -0.2])
+        for k in range(30):
+            u = rng.uniform(-3.0, 3.0, 2)
+            if k == 5:
+                u[1] = np.nan
+            x, y = a.act(u), b.act_floats(u.tolist())
+            assert x.tobytes() == y.tobytes()
+            assert a.observe().q.tobytes() == b.observe().q.tobytes()
+        assert np.abs(a.observe().q - [0.3, -0.2]).max() > 0.01  # it moved
