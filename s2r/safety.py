@@ -39,10 +39,6 @@ from s2r.robot import Observation, Robot, RobotBase, RobotSpec, SafetyLimits
 __all__ = ["GuardedRobot", "SafetyGuard"]
 
 
-def _floats_of(values: np.ndarray | Sequence[float]) -> list[Any]:
-    return values.tolist() if type(values) is np.ndarray else list(values)
-
-
 class SafetyGuard:
     """Clipping, rate limiting and joint guards for one robot.
 
@@ -115,8 +111,10 @@ class SafetyGuard:
                 limited |= r != u
                 u = lo if r < lo else hi if r > hi else r
             out.append(u)
-        self.clipped += clipped
-        self.rate_limited += limited
+        if clipped:  # counted only when it happened: no attribute writes per step
+            self.clipped += 1
+        if limited:
+            self.rate_limited += 1
         self._prev = out
         return out[:]
 
@@ -124,16 +122,20 @@ class SafetyGuard:
         """What a measurement violates (joint, value, limit), or None."""
         if not self._pos and not self._vel:
             return None
-        qs = _floats_of(obs.q)  # Python floats: cheaper than indexing NumPy per joint
+        q_values = obs.q  # Python floats: cheaper than indexing NumPy per joint
+        qs = q_values.tolist() if type(q_values) is np.ndarray else list(q_values)
         for i, lo, hi in self._pos:
-            q = float(qs[i])
+            q = qs[i]
             if not lo <= q <= hi:
+                q = float(q)
                 j = self.spec.joints[i]
                 return f"joint {j.name} position {q:.4g} {j.units[0]} outside [{lo:g}, {hi:g}]"
-        qds = _floats_of(obs.qd) if self._vel else []
+        qd_values = obs.qd
+        qds = qd_values.tolist() if type(qd_values) is np.ndarray else list(qd_values)
         for i, vmax in self._vel:
-            v = float(qds[i])
+            v = qds[i]
             if not abs(v) <= vmax:
+                v = float(v)
                 j = self.spec.joints[i]
                 return f"joint {j.name} velocity {v:.4g} {j.units[1]} beyond +-{vmax:g}"
         return None

@@ -43,6 +43,7 @@ class LinkRandomizer(VisualRandomizer):
 
     def bind(self, ctx: RandomizationContext) -> None:
         robot = ctx.require_robot(self.name)
+        robot.need_shapes()  # colours need the visual shapes, after any reload too
         c, body = robot.client, robot.body
         names = {pb.getBodyInfo(body, physicsClientId=c)[0].decode(): -1}
         for j in range(pb.getNumJoints(body, physicsClientId=c)):

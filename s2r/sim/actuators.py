@@ -81,7 +81,8 @@ class DCMotor:
 
     def effective_voltage(self, command: float) -> float:
         u = deadzone(command, self.deadzone)
-        return min(max(u, -self.voltage_limit), self.voltage_limit)
+        limit = self.voltage_limit  # min(max(u, -limit), limit) bit for bit, NaN too; cheaper
+        return -limit if u < -limit else limit if u > limit else u
 
     def current(self, command: float, velocity: float) -> float:
         u = self.effective_voltage(command)

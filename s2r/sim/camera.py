@@ -100,6 +100,7 @@ def reach_points(robot: SimRobot, travel: bool = False) -> np.ndarray:
     """Corners (N x 3) of the moving links' boxes, swept over a grid of joint positions
     (within the safety limits; prismatic travel only with ``travel``). Static links
     (the cart-pole's 30 m slide bar) are ignored. The joint state is restored exactly."""
+    robot.need_shapes()  # the boxes are those of the collision shapes
     c, body = robot.client, robot.body
     infos = [pb.getJointInfo(body, j, physicsClientId=c) for j in
              range(pb.getNumJoints(body, physicsClientId=c))]
@@ -171,6 +172,7 @@ def render(robot: SimRobot, width: int, height: int, pose: CameraPose,
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """One image: RGB (height x width x 3, uint8) and, if asked, the segmentation mask
     (body id per pixel, -1 where nothing is drawn)."""
+    robot.need_shapes()  # after a centre-of-mass reload the body may have none yet
     c = robot.client
     view = pb.computeViewMatrixFromYawPitchRoll(list(pose.target), pose.distance, pose.yaw,
                                                 pose.pitch, 0.0, 2, physicsClientId=c)

@@ -116,9 +116,9 @@ class EffectControls:
         cannot leave them); :meth:`act` still returns the controller's clipped command.
         ``measurement(q, qd, sensors)`` gets the measurement as lists of Python floats
         (it must not change them: they are the robot's state) and returns the three
-        sequences of floats :meth:`observe` delivers. Randomizers install their
-        per-step transforms here (``randomizers.robot_proxy``): on floats, in the hot
-        path, they cost a fraction of the NumPy calls a separate pass would.
+        sequences of floats :meth:`observe` delivers (as float64 vectors). Randomizers
+        install their per-step transforms here (``randomizers.robot_proxy``): on floats,
+        in the hot path, they cost a fraction of the NumPy calls a separate pass would.
         """
         self._command_filter, self._measurement_filter = command, measurement
         self._reclip = clip

@@ -55,6 +55,7 @@ class Parameters:
         _fx: EffectModel
         _probe: MobilityProbe
         _com: dict[str, list[float]]
+        _shapes: bool
         _window: float | None
         _mobility: Any
         _mobility_key: Any
@@ -197,8 +198,11 @@ class Parameters:
         """Reload the URDF (new COM) and re-apply every parameter and the joint state."""
         c, loaded = self.client, self._loaded
         states = pb.getJointStates(loaded.body, loaded.movable, physicsClientId=c)
+        alone = pb.getNumBodies(physicsClientId=c) == 1  # nothing else to touch
         loaded.remove()
-        loaded.load(self._com)
+        desc = self.description
+        contacts = self._shapes or desc.plane or bool(desc.contact_links) or not alone
+        loaded.load(self._com, visuals=self._shapes, collisions=contacts)
         for j in loaded.movable:  # default velocity motors off; Coulomb re-issued below
             pb.setJointMotorControl2(loaded.body, j, pb.VELOCITY_CONTROL, force=0.0,
                                      physicsClientId=c)

@@ -12,8 +12,9 @@ body (:mod:`~s2r.sim.loading`), the name -> PyBullet mapping
 Its timing and sensing effects (delays at any resolution, rate limit, smooth
 friction, encoders, velocity estimation, noise) are parameters too,
 implemented once in :mod:`s2r.effects`. Centre-of-mass changes reload the URDF
-and keep the joint state. How each kind of parameter
-reaches PyBullet, and why, is in s2r/sim/PHYSICS.md.
+(without the shapes nothing needs, see :meth:`SimRobot.need_shapes`) and keep the
+joint state. How each kind of parameter reaches PyBullet, and why, is in
+s2r/sim/PHYSICS.md.
 
 Noise comes from a numpy Generator the robot owns: ``SimRobot(seed=...)`` or
 ``reset(seed=...)`` seed it, and the same seed gives the same noise.
@@ -46,7 +47,7 @@ from s2r.description import RobotDescription, load_robot_description, spec_from_
 from s2r.effects import EffectModel, effect_parameters
 from s2r.errors import RobotError
 from s2r.params import ParameterTable
-from s2r.robot import Observation, RobotBase, _clip
+from s2r.robot import Observation, RobotBase, _clip, float_array
 from s2r.sim._pb import pb
 from s2r.sim.actuators import build_actuators
 from s2r.sim.damping import MobilityProbe
@@ -63,6 +64,12 @@ __all__ = ["CommandFilter", "MeasurementFilter", "SimRobot", "SubstepHook"]
 
 _NO_SENSORS = np.zeros(0)
 _NO_SENSORS.setflags(write=False)
+
+
+def _memory_tmp() -> str | None:
+    """``/dev/shm`` where it is a writable directory (a memory file system: the URDF written
+    for every centre-of-mass change costs a third there), else the default."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
@@ -87,11 +94,12 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         self.description = (robot if isinstance(robot, RobotDescription)
                             else load_robot_description(robot, overrides))
         self.client = pb.connect(pb.DIRECT)
-        self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="s2r-urdf-", dir=_memory_tmp())
         self._command_filter: CommandFilter | None = None
         self._reclip = True
         self._measurement_filter: MeasurementFilter | None = None
         self._com: dict[str, list[float]] = {}
+        self._shapes = True  # all shapes on a reload (see need_shapes): while building
         self._window: float | None = None
         try:
             pb.setPhysicsEngineParameter(enableFileCaching=0, physicsClientId=self.client)
@@ -134,6 +142,7 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
                 self.set_params(params)
             self.reset()
             self._stepper.rng = np.random.default_rng(seed)  # so reset() = reset(seed=seed)
+            self._shapes = False  # built with them; later reloads may leave them out
         except pb.error as err:
             self.close()
             raise RobotError(f"PyBullet failed while loading: {err}",
@@ -165,6 +174,32 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     def body(self) -> int:
         """PyBullet body id of the robot (changes when a centre of mass moves)."""
         return self._loaded.body
+
+    def need_shapes(self) -> None:
+        """Keep the body's visual and collision shapes from now on (renderers, bounding boxes
+        and visual randomizers call it).
+
+        A centre-of-mass change reloads the URDF. The reload leaves out the visual shapes,
+        and the collision shapes too when nothing can touch the robot (no floor, no contact
+        links, no other body in the client): they are ~90 % of its cost and change no motion
+        then (s2r/sim/PHYSICS.md, section 14). Until something asks for them here: a body
+        loaded without them is reloaded with them now, its state kept exactly.
+
+        >>> with SimRobot("furuta") as robot:
+        ...     shapes = lambda: pb.getVisualShapeData(robot.body, physicsClientId=robot.client)
+        ...     fresh = shapes()
+        ...     robot.set("link.arm.com_x", robot.get("link.arm.com_x") + 0.001)
+        ...     reloaded = shapes()
+        ...     robot.need_shapes()
+        ...     reloaded == fresh, shapes() == fresh
+        (False, True)
+        """
+        self._shapes = True
+        if not self._loaded.has_shapes:
+            try:
+                self._reload()
+            except pb.error as err:
+                raise self._error("need_shapes", err) from None
 
     @property
     def plane(self) -> int | None:
@@ -276,13 +311,26 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         ...     robot.act_floats([5.0]).tolist(), robot.act_floats([float("nan")]).tolist()
         ([2.0], [0.0])
         """
-        if len(action) != len(self._limits):
+        limits = self._limits
+        if len(action) != len(limits):
             return self.act(action)  # NumPy's error
-        command = [_clip(x, lo, hi) if x == x else z  # spec.clip_action, bit for bit
-                   for x, (lo, hi, z) in zip(action, self._limits)]
-        applied = np.array(command)
-        self._act(command)
-        return applied
+        if len(limits) == 1:  # spec.clip_action bit for bit (NaN: z); no comprehension
+            (x,), ((lo, hi, z),) = action, limits
+            m = x if x > lo else lo
+            command = [(m if m < hi else hi) if x == x else z]
+        else:
+            command = [_clip(x, lo, hi) if x == x else z for x, (lo, hi, z) in zip(action, limits)]
+        if self._command_filter is not None:
+            applied = float_array(command)  # before the filter, which may change the list
+            self._act(command)
+            return applied
+        try:  # _act without a filter, inlined
+            values, stepper = self._values, self._stepper
+            stepper.send(command)
+            stepper.advance(values["world.timestep"], values["world.control_period"])
+        except pb.error as err:
+            raise self._error("act", err) from None
+        return float_array(command)
 
     def _act(self, command: list[float]) -> None:
         if self._command_filter is not None:
@@ -300,11 +348,15 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     def observe(self) -> Observation:
         """The measurement the controller receives now: the state ``delay.observation`` old,
         as the sensors report it (``sensor.*`` parameters)."""
-        t, (q, qd, sensors) = self._stepper.observation()
+        st = self._stepper
+        if not st.live and self._measurement_filter is None:  # the common case, inlined
+            return Observation(st.t, float_array(st.q), float_array(st.qd),
+                               float_array(st.sensors()) if st.sensor_slots else _NO_SENSORS)
+        t, (q, qd, sensors) = st.observation()
         if self._measurement_filter is not None:
             q, qd, sensors = self._measurement_filter(list(q), list(qd), list(sensors))
-        return Observation(t, np.array(q), np.array(qd),  # fresh arrays each step
-                           np.array(sensors) if len(sensors) else _NO_SENSORS)
+        return Observation(t, float_array(q), float_array(qd),  # fresh float64 vectors
+                           float_array(sensors) if len(sensors) else _NO_SENSORS)
 
     # -------------------------------------------------------------- life cycle
     def _error(self, what: str, err: Exception) -> RobotError:

@@ -40,6 +40,7 @@ class Snapshots:
         _applier: PyBulletParams
         _command_filter: CommandFilter | None
         _measurement_filter: MeasurementFilter | None
+        _shapes: bool
 
         def _other_joints(self) -> list[int]: ...
 
@@ -153,17 +154,19 @@ class Snapshots:
         gyration = {link: list(g) for link, g in self._applier.gyration.items()}
         rng = self._stepper.rng.bit_generator.state
         explicit = "explicit" if self._stepper.explicit else "auto"
-        return (_rebuild, (self.description, values, gyration, self.get_state(), rng, explicit))
+        return (_rebuild, (self.description, values, gyration, self.get_state(), rng, explicit,
+                           self._shapes))
 
 
 def _rebuild(description: RobotDescription, values: dict[str, float],
              gyration: dict[str, list[float]], state: SimState, rng: dict[str, Any],
-             substeps: str) -> Any:
+             substeps: str, shapes: bool = False) -> Any:
     """Unpickle a SimRobot: a new client, the same parameters (radii of gyration), state
     and noise generator."""
     from s2r.sim.sim_robot import SimRobot
 
     robot = SimRobot(description, substeps=substeps)
+    robot._shapes = shapes  # before a centre of mass is set: its reload keeps them
     robot._applier.gyration.update(gyration)
     robot.set_params(values)  # masses re-send the inertia from the radii of gyration
     robot.set_state(state)

@@ -46,6 +46,23 @@ MeasurementFilter = Callable[[list[float], list[float], list[float]],
                              tuple[Sequence[float], Sequence[float], Sequence[float]]]
 Measurement = tuple[Sequence[float], Sequence[float], Sequence[float]]
 
+_TORQUE = pb.TORQUE_CONTROL
+
+
+def send_torques(body: int, ids: Sequence[int], forces: Sequence[float], client: int) -> None:
+    """Joint torques for the next ``stepSimulation``, through PyBullet's cheapest call.
+
+    PyBullet parses keyword arguments slowly: one joint's ``setJointMotorControl2`` with
+    positional arguments (the defaults of target position and velocity, gains and maximum
+    velocity, unused under torque control) costs under half of ``setJointMotorControlArray``
+    with keywords, and sets the same torque (s2r/sim/PHYSICS.md, section 14).
+    """
+    if len(ids) == 1:
+        pb.setJointMotorControl2(body, ids[0], _TORQUE, 0.0, 0.0, forces[0], 0.1, 1.0, -1.0,
+                                 client)
+    else:
+        pb.setJointMotorControlArray(body, ids, _TORQUE, forces=forces, physicsClientId=client)
+
 
 class Stepper:
     """The running state of a robot and the loop that advances it.
@@ -61,6 +78,9 @@ class Stepper:
         self.actuators = list(actuators)
         self.sensor_slots = list(sensor_slots)
         self.act_slots = list(act_slots)  # joint slot of each actuator
+        #: (actuator, its command slot, its joint slot) per current sensor
+        self._sensing = [(self.actuators[slot], slot, self.act_slots[slot])
+                         for slot in self.sensor_slots]
         #: PyBullet joint index of each actuator (indices survive a reload; body ids do not)
         self.act_ids = [loaded.joints[a.joint] for a in self.actuators]
         self.fx = fx
@@ -111,21 +131,33 @@ class Stepper:
 
     def drive(self) -> None:
         """Actuator forces of the current command (velocity-independent part)."""
-        self.forces = [a.drive(u) for a, u in zip(self.actuators, self.command)]
+        acts, command = self.actuators, self.command
+        self.forces = ([acts[0].drive(command[0])] if len(acts) == 1  # no comprehension: cheaper
+                       else [a.drive(u) for a, u in zip(acts, command)])
 
     def read_state(self) -> None:
         """The joint state as lists of Python floats (new lists: never changed in place)."""
-        states = pb.getJointStates(self.loaded.body, self.loaded.joint_ids,
-                                   physicsClientId=self.loaded.client)
-        self.q = [s[0] for s in states]
-        self.qd = [s[1] for s in states]
+        loaded = self.loaded
+        states = pb.getJointStates(loaded.body, loaded.joint_ids, loaded.client)  # positional:
+        if len(states) == 2:  # cheaper than keywords, and than comprehensions on few joints
+            s0, s1 = states
+            self.q, self.qd = [s0[0], s1[0]], [s0[1], s1[1]]
+        elif len(states) == 1:
+            s0, = states
+            self.q, self.qd = [s0[0]], [s0[1]]
+        else:
+            self.q = [s[0] for s in states]
+            self.qd = [s[1] for s in states]
 
     def sensors(self) -> list[float]:
-        if not self.sensor_slots:
+        sensing = self._sensing
+        if not sensing:
             return []
-        qd, command, actuators, slots = self.qd, self.command, self.actuators, self.act_slots
-        return [actuators[slot].current(command[slot], qd[slots[slot]])
-                for slot in self.sensor_slots]
+        qd, command = self.qd, self.command
+        if len(sensing) == 1:  # no comprehension: cheaper
+            (actuator, slot, joint), = sensing
+            return [actuator.current(command[slot], qd[joint])]
+        return [actuator.current(command[slot], qd[joint]) for actuator, slot, joint in sensing]
 
     def restart(self, t: float, command: Sequence[float], sync: bool = True) -> None:
         """Time ``t``, ``command`` applied, nothing pending (after the joints are set)."""
@@ -167,29 +199,39 @@ class Stepper:
         """Advance one control period with the commands sent so far."""
         self.t_tick += period
         steps = max(1, round((self.t_tick - self.t) / dt))
-        if (self.live or self.hooks or self.rotors is not None or self.explicit
-                or (steps > 1 and self.stiff)):
-            if self.substeps != 1:
-                self.configure(1)
-                self.substeps = 1
+        if self.live or self.hooks:
+            self._single_steps()
             self._explicit(dt, steps)
             return
         self.command = self.target  # every effect off: applied as sent
         self.drive()
+        stiff = self._stiff  # ``self.stiff`` without the property call when it is known
+        if (self.rotors is not None or self.explicit
+                or (steps > 1 and (stiff if stiff is not None else self.stiff))):
+            if self.substeps != 1:
+                self._single_steps()
+            self._plain(dt, steps)
+            return
         if self.substeps != steps:
             self.configure(steps)
             self.substeps = steps
         c = self.loaded.client
-        pb.setJointMotorControlArray(self.loaded.body, self.act_ids, pb.TORQUE_CONTROL,
-                                     forces=self.forces, physicsClientId=c)
-        pb.stepSimulation(physicsClientId=c)
+        send_torques(self.loaded.body, self.act_ids, self.forces, c)
+        pb.stepSimulation(c)
         t = self.t
         for _ in range(steps):  # the same float sum as the explicit path
             t += dt
         self.t = t
         self.read_state()
 
+    def _single_steps(self) -> None:
+        """One physics step per ``stepSimulation`` (the fast path may have set more)."""
+        if self.substeps != 1:
+            self.configure(1)
+            self.substeps = 1
+
     def _explicit(self, dt: float, steps: int) -> None:
+        """Sub-steps one by one with the effects live or hooks to run between them."""
         fx, live, transform = self.fx, self.live, self.transform
         target = self.target
         slewing = live and any(fx.limiter.rates)
@@ -199,9 +241,6 @@ class Stepper:
             self.drive()
         loaded = self.loaded
         c = loaded.client
-        if not live and not self.hooks:
-            self._plain(dt, steps)
-            return
         for _ in range(steps):
             t = self.t
             ids, forces = self.act_ids, self.forces
@@ -221,11 +260,10 @@ class Stepper:
                     ids, forces = self._with_friction(forces)
             if self.rotors is not None:
                 ids, forces = self._with_rotors(ids, forces)
-            pb.setJointMotorControlArray(loaded.body, ids, pb.TORQUE_CONTROL, forces=forces,
-                                         physicsClientId=c)
+            send_torques(loaded.body, ids, forces, c)
             for hook in self.hooks:
                 hook(self.owner)
-            pb.stepSimulation(physicsClientId=c)
+            pb.stepSimulation(c)
             self.t = t + dt
             self.read_state()
             if live:
@@ -238,14 +276,20 @@ class Stepper:
         last (PyBullet's state does not depend on reads: the same trajectory bit for bit)."""
         loaded, rotors = self.loaded, self.rotors
         body, c, t = loaded.body, loaded.client, self.t
-        ids, forces = self.act_ids, self.forces
-        control, step, torque = pb.setJointMotorControlArray, pb.stepSimulation, pb.TORQUE_CONTROL
-        for _ in range(steps):
-            if rotors is not None:  # the rotors read the joint state they need themselves
-                ids, forces = self._with_rotors(self.act_ids, self.forces)
-            control(body, ids, torque, forces=forces, physicsClientId=c)
-            step(physicsClientId=c)
-            t += dt
+        ids, forces, step = self.act_ids, self.forces, pb.stepSimulation
+        if rotors is None and len(ids) == 1:  # send_torques inlined: the hottest loop
+            control, j, f = pb.setJointMotorControl2, ids[0], forces[0]
+            for _ in range(steps):
+                control(body, j, _TORQUE, 0.0, 0.0, f, 0.1, 1.0, -1.0, c)
+                step(c)
+                t += dt
+        else:
+            for _ in range(steps):
+                if rotors is not None:  # the rotors read the joint state they need themselves
+                    ids, forces = self._with_rotors(self.act_ids, self.forces)
+                send_torques(body, ids, forces, c)
+                step(c)
+                t += dt
         self.t = t
         self.read_state()
 

@@ -93,6 +93,7 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         # the hot path computes on Python floats (small NumPy arrays cost more than the math)
         self._mid_half = list(zip(self._mid.tolist(), self._half.tolist()))
         self._own_scaling = type(self).to_command is RobotTask.to_command
+        self._shape = (n,)
         self.render_mode = render_mode
         self.render_size = render_size
         self.metadata = {**self.metadata, "render_fps": self.spec_robot.control_rate}
@@ -135,16 +136,24 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         >>> env.close()
         """
         values = command.tolist() if type(command) is np.ndarray else list(command)
-        return [(c - m) / h for c, (m, h) in zip(values, self._mid_half, strict=True)]
+        mid_half = self._mid_half
+        if len(values) == 1 == len(mid_half):  # one actuator: no comprehension, cheaper
+            m, h = mid_half[0]
+            return [(values[0] - m) / h]
+        return [(c - m) / h for c, (m, h) in zip(values, mid_half, strict=True)]
 
     def _command(self, action: Any) -> Any:
         """:meth:`to_command` as Python floats for a plain float vector (the same values
         bit for bit), else :meth:`to_command` itself."""
         if (self._own_scaling and type(action) is np.ndarray and action.dtype.kind == "f"
-                and action.shape == (len(self._mid_half),)):
+                and action.shape == self._shape):
             # NaN passes both comparisons, as through np.minimum/np.maximum
+            mid_half = self._mid_half
+            if len(mid_half) == 1:
+                (a,), ((m, h),) = action.tolist(), mid_half
+                return [m + (-1.0 if a < -1.0 else 1.0 if a > 1.0 else a) * h]
             return [m + (-1.0 if a < -1.0 else 1.0 if a > 1.0 else a) * h
-                    for a, (m, h) in zip(action.tolist(), self._mid_half)]
+                    for a, (m, h) in zip(action.tolist(), mid_half)]
         return self.to_command(action)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -177,12 +186,14 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
         self.last_observation = obs
         self._steps += 1
         stop = guard.violation(obs)
-        terminated = stop is not None or self.terminated(obs)
-        truncated = self._steps >= self.max_steps
         info = {"applied_action": applied, "t": obs.t, "q": obs.q, "qd": obs.qd}
         if stop is not None:
             info["safety_stop"] = stop
-        return self.observation(obs), self.reward(obs, applied), terminated, truncated, info
+            terminated = True
+        else:
+            terminated = self.terminated(obs)
+        return (self.observation(obs), self.reward(obs, applied), terminated,
+                self._steps >= self.max_steps, info)
 
     def render(self) -> np.ndarray | None:  # type: ignore[override]
         if self.render_mode != "rgb_array":

@@ -47,6 +47,7 @@ class BuiltinTask(RobotTask):
 
     #: what the success criterion means, for docs and the policy artifact
     success_criterion: ClassVar[str] = ""
+    _goals: list[bool] | None = None  # per-step goal flags of the episode (reset sets them)
 
     def at_goal(self, obs: Observation) -> bool:
         """Whether this observation is at the task's goal."""
@@ -65,20 +66,19 @@ class BuiltinTask(RobotTask):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
-        self._goals: list[bool] = []
+        self._goals = []
         return super().reset(seed=seed, options=options)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
                                                 dict[str, Any]]:
-        obs, reward, terminated, truncated, info = super().step(action)
-        goals = getattr(self, "_goals", None)
+        out = RobotTask.step(self, action)  # not super(): cheaper, in every step
+        goals = self._goals
         if goals is None:  # step before reset: gymnasium's order checker catches it
             goals = self._goals = []
-        if self.last_observation is not None:
-            goals.append(self.at_goal(self.last_observation))
-        if terminated or truncated:
-            info["success"] = self.success(goals, terminated)
-        return obs, reward, terminated, truncated, info
+        goals.append(self.at_goal(self.last_observation))  # type: ignore[arg-type]
+        if out[2] or out[3]:
+            out[4]["success"] = self.success(goals, out[2])
+        return out
 
 
 def _joint(task: RobotTask, i: int) -> tuple[str, str, str]:
