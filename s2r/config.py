@@ -179,11 +179,23 @@ def merge_into(schema: type[T], *sources: tuple[Any, str]) -> T:
 
 
 def parse_overrides(overrides: Sequence[str]) -> DictConfig:
-    """``["a.b=1", "c=x"]`` as a DictConfig; malformed items raise ConfigError."""
+    """``["a.b=1", "c=x"]`` as a DictConfig; malformed items raise ConfigError, and so
+    does a key given twice with different values (the later one would silently win).
+
+    >>> parse_overrides(["sim=a", "real=b", "sim=c"])
+    Traceback (most recent call last):
+    ...
+    s2r.errors.ConfigError: <overrides>: sim is given twice ('a', then 'c'); give it once
+    """
+    seen: dict[str, str] = {}
     for item in overrides:
         if "=" not in item or item.startswith("="):
             raise ConfigError(f"override '{item}' is not of the form key=value",
                               where="<overrides>")
+        key, value = (part.strip() for part in item.split("=", 1))
+        if seen.setdefault(key, value) != value:
+            raise ConfigError(f"{key} is given twice ({seen[key]!r}, then {value!r}); give it "
+                              "once", where="<overrides>")
     try:
         return OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as err:

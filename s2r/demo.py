@@ -73,7 +73,7 @@ class DemoConfig:
                              "and a weaker motor the swing-up takes several pumps)", ge=1)
     episodes: int = setting(5, "episodes per policy on the emulator and in simulation", ge=1)
     seed: int = setting(0, "seeds the emulator, the excitation, training and the resets", ge=0)
-    margin: float = setting(0.2, "sysid's randomization spans at least this fraction of "
+    margin: float = setting(0.1, "sysid's randomization spans at least this fraction of "
                             "each fitted value on either side: a policy trained only within "
                             "the 95 % intervals failed when a damping was 8 % off", ge=0,
                             lt=1)

@@ -3,7 +3,8 @@
 Computed from the metrics with a fixed rule table (s2r/report/README.md lists it); every
 suggested name is one of the robot's parameters (``s2r params ROBOT``):
 
-- ``dynamics``: a channel whose short-segment replay NRMSE is above ``threshold`` points at
+- ``dynamics``: a channel whose short-segment replay NRMSE (the worst over the policies)
+  is above ``threshold`` points at
   its joint's dynamics: an actuated joint's damping and friction, its motor's constants
   and ``delay.action``; a passive joint's damping and friction and its child link's mass,
   inertia and centre of mass;
@@ -83,41 +84,44 @@ def advise(metrics: dict[str, Any], names: list[str], actuated: list[str],
                    f"{100 * RETURN_TOLERANCE:.0f} %, no practical gap)")
         lines.append(f"{p['name']}: return {r['sim']['mean']:.3g} in sim, {r['real']['mean']:.3g}"
                      f" on the real robot, gap {gap:+.3g}{sig}.")
-    # replay errors, averaged over policies, per channel
-    seg: dict[str, list[float]] = {}
+    # replay errors per channel: the worst policy's (each policy's sim side may be another
+    # model, so a mean over policies would let a good one hide a bad one)
+    seg_error: dict[str, float] = {}
+    by: dict[str, str] = {}
     for p in policies:
         for ch, m in p["replay"]["segments"].items():
-            if m["nrmse"] is not None:
-                seg.setdefault(ch, []).append(m["nrmse"])
-    mean_seg = {ch: sum(v) / len(v) for ch, v in seg.items()}
-    if mean_seg:
-        worst = max(mean_seg, key=lambda c: mean_seg[c])
+            if m["nrmse"] is not None and m["nrmse"] > seg_error.get(ch, -1.0):
+                seg_error[ch], by[ch] = m["nrmse"], p["name"]
+    if seg_error:
+        worst = max(seg_error, key=lambda c: seg_error[c])
         seconds = policies[0]["replay"]["segment_s"]
-        lead = "Sim and real differ most in" if mean_seg[worst] > threshold else \
+        lead = "Sim and real differ most in" if seg_error[worst] > threshold else \
             "Sim and real agree; the largest replay error is in"
-        lines.insert(0, f"{lead} {worst}: replaying the real commands over {seconds:g} s "
-                        f"segments misses it by {_pct(mean_seg[worst])} of its range (NRMSE).")
-        for ch in sorted(mean_seg, key=lambda c: -mean_seg[c]):
-            if mean_seg[ch] <= threshold:
+        whose = f" ({by[worst]})" if len(policies) > 1 else ""
+        lines.insert(0, f"{lead} {worst}{whose}: replaying the real commands over {seconds:g} "
+                        f"s segments misses it by {_pct(seg_error[worst])} of its range "
+                        "(NRMSE).")
+        for ch in sorted(seg_error, key=lambda c: -seg_error[c]):
+            if seg_error[ch] <= threshold:
                 break
             kind, _, joint = ch.partition(".")
-            pos = mean_seg.get(f"q.{joint}")
-            if kind == "qd" and pos is not None and mean_seg[ch] > 2 * max(pos, threshold):
+            pos = seg_error.get(f"q.{joint}")
+            if kind == "qd" and pos is not None and seg_error[ch] > 2 * max(pos, threshold):
                 suggest(_expand(("sensor.{j}.velocity_cutoff", "sensor.{j}.velocity_noise"),
                                 names, j=joint), "velocity",
-                        f"{ch} replays {mean_seg[ch] / max(pos, 1e-12):.1f} times worse than "
+                        f"{ch} replays {seg_error[ch] / max(pos, 1e-12):.1f} times worse than "
                         f"q.{joint}: the velocity estimate differs")
                 continue
             table = ACTUATED if joint in actuated else PASSIVE
             suggest(_expand(table, names, j=joint, link=links.get(joint, joint)), "dynamics",
-                    f"{ch} replay NRMSE {_pct(mean_seg[ch])} > {_pct(threshold)}")
-        if max(mean_seg.values()) <= threshold:
+                    f"{ch} replay NRMSE {_pct(seg_error[ch])} > {_pct(threshold)}")
+        if max(seg_error.values()) <= threshold:
             lines.append(f"Every channel replays within {_pct(threshold)} of its range: the "
                          "model reproduces the real dynamics.")
             shifted = [p["name"] for p in policies if p["distance"]["mmd"] is not None
                        and p["distance"]["mmd"]["p_value"] < 0.05 and not _small_gap(p)]
             if shifted:
-                joints = sorted({c.partition(".")[2] for c in mean_seg})
+                joints = sorted({c.partition(".")[2] for c in seg_error})
                 suggest(_expand(("delay.observation", *(f"sensor.{j}.position_noise"
                                                         for j in joints)), names),
                         "behaviour", f"the states visited differ (MMD p < 0.05 for "

@@ -81,3 +81,15 @@ def test_poor_paced_timing_points_at_the_delays_and_unpaced_timing_does_not():
     unpaced = copy.deepcopy(timing)
     unpaced["paced"] = False
     assert advise(metrics(GOOD, timing=unpaced), NAMES, ACTUATED, LINKS)[1] == []
+
+
+def test_one_policy_replaying_badly_is_not_hidden_by_another_that_replays_well():
+    """Each policy's sim side may be another model (nominal vs identified): the worst
+    policy's replay error counts, not the mean over policies."""
+    bad = metrics({**GOOD, "q.arm": 0.07}, real=0.3)["policies"][0]
+    good = metrics({**GOOD, "q.arm": 0.01})["policies"][0]
+    bad["name"], good["name"] = "nominal", "identified"
+    lines, sugg = advise({"policies": [bad, good], "ranking": None}, NAMES, ACTUATED, LINKS)
+    assert lines[0].startswith("Sim and real differ most in q.arm (nominal)")
+    assert "7.0 %" in lines[0]
+    assert names(sugg)[:2] == ["joint.arm.damping", "joint.arm.coulomb"]

@@ -187,3 +187,12 @@ def test_timing_of_a_paced_deploy_reports_the_period_error(tmp_path):
     assert err["max"] == pytest.approx(max(abs(dt - 0.01)))  # from the logged send times
     assert err["p50"] <= err["p99"] <= err["max"] and t["achieved_rate"] > 0
     assert t["rtt_s"]["p50"] > 0
+
+
+def test_a_second_sim_pair_on_the_command_line_is_an_error_not_silently_dropped(capsys):
+    """`sim=a real=b sim=c real=d` once kept only the last pair without a word."""
+    from s2r.cli import main
+
+    assert main(["report", "sim=a", "real=b", "sim=c", "real=d"]) == 2
+    err = capsys.readouterr().err
+    assert "sim is given twice ('a', then 'c')" in err and err.count("\n") == 1
