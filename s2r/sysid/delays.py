@@ -18,8 +18,9 @@ it); or it settles on a tread beside the valley it cannot see. Hence
   start (again with the full bounds if it ends on the window's edge); then the cost is
   *profiled* along each delay, the others held at the fit (:func:`candidates`: a grid
   of a fortieth of a period over a period around the fit, and every whole-period
-  shift); when a profile point beats the fit, the fit restarts from it, and the
-  lowest-cost fit is kept.
+  shift); when a profile point beats the fit, the fit restarts from it (``restarts``
+  times at most, each one profiled again before the next), and the lowest-cost fit is
+  kept.
 
 >>> import numpy as np
 >>> c = candidates(np.array([0.018]), [0], np.array([0.0]), np.array([0.05]), 0.01, points=4)
@@ -39,7 +40,7 @@ from s2r.sysid.optimizers import Optimizer, Outcome
 Many = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 Report = Callable[[int, float], None]
 #: restarts from a profile point at most (each one a whole fit)
-RESTARTS = 2
+RESTARTS = 1
 
 
 def delay_indices(names: Sequence[str], low: np.ndarray, high: np.ndarray) -> list[int]:
