@@ -19,6 +19,7 @@ import numpy as np
 from s2r.errors import ConfigError
 from s2r.param_vector import ParameterVector
 from s2r.sysid.data import Recording, load_data
+from s2r.sysid.delays import fit_across_periods, scan_delays
 from s2r.sysid.dropo import DropoFit, fit_dropo
 from s2r.sysid.evaluate import Evaluator, default_workers
 from s2r.sysid.forms import motor_forms, motor_symmetries
@@ -180,7 +181,8 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                   for i in range(len(x0))]
         r0, *rs = many([x0, *probes])
         require_effect(vec.names, np.array([np.max(np.abs(r - r0)) for r in rs]))
-        best = optimizer.minimize(many, x0, low, high,
+        best = fit_across_periods(optimizer, many, x0, low, high, vec.names,
+                                  spec.control_rate,
                                   lambda n, cost: say("fit", n + len(x0) + 1, cost))
         say("analyse", best.evaluations, best.cost)
         r, jac = jacobian(many, best.x, low, high, steps(low, high, vec.log))
@@ -217,25 +219,6 @@ def _identify(sim: Any, logs: Any, params: Sequence[str], method: str, holdout: 
                                best.trace, best.evaluations, best.cost,
                                {f: {"to": lead, "value": final[f]} for f, lead in tie.items()},
                                overlay, spread), out)
-
-
-def scan_delays(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x0: np.ndarray,
-                names: Sequence[str], low: np.ndarray, high: np.ndarray,
-                control_rate: float) -> np.ndarray:
-    """``x0`` with each free delay (``delay.*``, not log-scaled) moved to the best of a
-    grid over its bounds, half a control period apart (at most 41 points), the others
-    held. Within one control period the cost barely changes with a delay, so a fit from
-    0 can settle a whole period off; the scan starts it in the right period."""
-    x = x0.copy()
-    for i, name in enumerate(names):
-        if not name.startswith("delay.") or not np.isfinite(high[i] - low[i]):
-            continue
-        n = int(min(41, math.ceil((high[i] - low[i]) * 2.0 * control_rate) + 1))
-        grid = np.linspace(low[i], high[i], max(n, 2))
-        xs = [np.where(np.arange(len(x)) == i, g, x) for g in grid]
-        costs = [float(r @ r) for r in many(xs)]
-        x[i] = grid[int(np.argmin(costs))]
-    return x
 
 
 def _directions(many: Callable[[Sequence[np.ndarray]], list[np.ndarray]], x: np.ndarray,
