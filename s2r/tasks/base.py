@@ -172,10 +172,14 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
                                                 dict[str, Any]]:
+        return self._step_command(self._command(action))
+
+    def _step_command(self, command: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool,
+                                                   dict[str, Any]]:
+        """:meth:`step` of the command :meth:`_command` made of the action."""
         # the same filter as on hardware (a GuardedRobot shares this guard: filtering twice
         # with one guard changes nothing)
         guard, robot = self.guard, self.robot
-        command = self._command(action)
         if type(command) is list and type(robot) is SimRobot:  # floats all the way
             applied = robot.act_floats(guard.filter_floats(command))
             guard._prev = applied.tolist()
