@@ -132,11 +132,10 @@ class BuiltinTask(RobotTask):
                                                           dict[str, Any]]:
         """:meth:`step` on a SimRobot, every quantity from the same Python floats: the same
         observation, reward, flags and info as the array methods, bit for bit."""
-        guard, robot = self.guard, self.robot
-        assert type(robot) is SimRobot
-        applied = robot.act_list(guard.filter_floats(command))
+        guard, robot = self.guard, self.robot  # a SimRobot (step checked it)
+        applied = robot.act_list(guard.filter_floats(command))  # type: ignore[attr-defined]
         guard._prev = applied  # neither changes it in place
-        obs, q, qd = robot.observe_floats()
+        obs, q, qd = robot.observe_floats()  # type: ignore[attr-defined]
         self.last_observation = obs
         self._steps += 1
         stop = guard.violation_floats(q, qd)
