@@ -116,23 +116,12 @@ class BuiltinTask(RobotTask):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
                                                 dict[str, Any]]:
-        command = self._command(action)
-        if self._fused and type(command) is list and type(self.robot) is SimRobot:
-            return self._step_floats(command)
-        out = self._step_command(command)
-        goals = self._goals
-        if goals is None:  # step before reset: gymnasium's order checker catches it
-            goals = self._goals = []
-        goals.append(self.at_goal(self.last_observation))  # type: ignore[arg-type]
-        if out[2] or out[3]:
-            out[4]["success"] = self.success(goals, out[2])
-        return out
-
-    def _step_floats(self, command: list[float]) -> tuple[np.ndarray, float, bool, bool,
-                                                          dict[str, Any]]:
-        """:meth:`step` on a SimRobot, every quantity from the same Python floats: the same
-        observation, reward, flags and info as the array methods, bit for bit."""
-        guard, robot = self.guard, self.robot  # a SimRobot (step checked it)
+        """On a SimRobot every quantity comes from the same Python floats (the fused step):
+        the same observation, reward, flags and info as the array methods, bit for bit."""
+        command, robot = self._command(action), self.robot
+        if not (self._fused and type(command) is list and type(robot) is SimRobot):
+            return self._step_arrays(command)
+        guard = self.guard
         applied = robot.act_list(guard.filter_floats(command))  # type: ignore[attr-defined]
         guard._prev = applied  # neither changes it in place
         obs, q, qd = robot.observe_floats()  # type: ignore[attr-defined]
@@ -152,8 +141,20 @@ class BuiltinTask(RobotTask):
         goals.append(self.at_goal_floats(q, qd))
         if terminated or truncated:
             info["success"] = self.success(goals, terminated)
-        return (np.array(self.observation_floats(q, qd), dtype=np.float32),
+        return (np.array(self.observation_floats(q, qd), np.float32),
                 self.reward_floats(q, qd, applied), terminated, truncated, info)
+
+    def _step_arrays(self, command: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool,
+                                                  dict[str, Any]]:
+        """:meth:`step` through the array methods (any robot, or overridden methods)."""
+        out = self._step_command(command)
+        goals = self._goals
+        if goals is None:
+            goals = self._goals = []
+        goals.append(self.at_goal(self.last_observation))  # type: ignore[arg-type]
+        if out[2] or out[3]:
+            out[4]["success"] = self.success(goals, out[2])
+        return out
 
 
 def _joint(task: RobotTask, i: int) -> tuple[str, str, str]:
