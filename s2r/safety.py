@@ -122,16 +122,25 @@ class SafetyGuard:
         """What a measurement violates (joint, value, limit), or None."""
         if not self._pos and not self._vel:
             return None
-        q_values = obs.q  # Python floats: cheaper than indexing NumPy per joint
-        qs = q_values.tolist() if type(q_values) is np.ndarray else list(q_values)
+        q, qd = obs.q, obs.qd  # Python floats: cheaper than indexing NumPy per joint
+        return self.violation_floats(q.tolist() if type(q) is np.ndarray else list(q),
+                                     qd.tolist() if type(qd) is np.ndarray else list(qd))
+
+    def violation_floats(self, qs: Sequence[float], qds: Sequence[float]) -> str | None:
+        """:meth:`violation` of joint positions and velocities given as Python floats.
+
+        >>> from s2r.robot import JointSpec, RobotSpec, SafetyLimits
+        >>> spec = RobotSpec("toy", (JointSpec("arm", "revolute"),), (), 50.0,
+        ...                  safety=SafetyLimits({}, {"arm": 5.0}))
+        >>> SafetyGuard(spec).violation_floats([0.0], [-6.0])
+        'joint arm velocity -6 rad/s beyond +-5'
+        """
         for i, lo, hi in self._pos:
             q = qs[i]
             if not lo <= q <= hi:
                 q = float(q)
                 j = self.spec.joints[i]
                 return f"joint {j.name} position {q:.4g} {j.units[0]} outside [{lo:g}, {hi:g}]"
-        qd_values = obs.qd
-        qds = qd_values.tolist() if type(qd_values) is np.ndarray else list(qd_values)
         for i, vmax in self._vel:
             v = qds[i]
             if not abs(v) <= vmax:

@@ -305,15 +305,26 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
 
     def act_floats(self, action: list[float]) -> np.ndarray:
         """:meth:`act` for a command already held as a list of Python floats, one per
-        actuator (the tasks' hot path: no NumPy round trip); the same result bit for bit.
+        actuator (no NumPy round trip on the way in); the same result bit for bit.
 
         >>> with SimRobot("pendulum") as robot:
         ...     robot.act_floats([5.0]).tolist(), robot.act_floats([float("nan")]).tolist()
         ([2.0], [0.0])
         """
+        return float_array(self.act_list(action))
+
+    def act_list(self, action: list[float]) -> list[float]:
+        """:meth:`act_floats` returning the applied command as a list of Python floats (the
+        tasks' hot path: no NumPy at all). Neither the caller nor the robot may change the
+        list in place (the robot holds it as its current command).
+
+        >>> with SimRobot("pendulum") as robot:
+        ...     robot.act_list([-5.0])
+        [-2.0]
+        """
         limits = self._limits
         if len(action) != len(limits):
-            return self.act(action)  # NumPy's error
+            return self.act(action).tolist()  # NumPy's error
         if len(limits) == 1:  # spec.clip_action bit for bit (NaN: z); no comprehension
             (x,), ((lo, hi, z),) = action, limits
             m = x if x > lo else lo
@@ -321,7 +332,7 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
         else:
             command = [_clip(x, lo, hi) if x == x else z for x, (lo, hi, z) in zip(action, limits)]
         if self._command_filter is not None:
-            applied = float_array(command)  # before the filter, which may change the list
+            applied = command[:]  # before the filter, which may change the list
             self._act(command)
             return applied
         try:  # _act without a filter, inlined
@@ -330,7 +341,7 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
             stepper.advance(values["world.timestep"], values["world.control_period"])
         except pb.error as err:
             raise self._error("act", err) from None
-        return float_array(command)
+        return command
 
     def _act(self, command: list[float]) -> None:
         if self._command_filter is not None:
@@ -348,15 +359,24 @@ class SimRobot(Parameters, EffectControls, Snapshots, RobotBase):
     def observe(self) -> Observation:
         """The measurement the controller receives now: the state ``delay.observation`` old,
         as the sensors report it (``sensor.*`` parameters)."""
+        return self.observe_floats()[0]
+
+    def observe_floats(self) -> tuple[Observation, list[float], list[float]]:
+        """:meth:`observe`, and its joint positions and velocities as lists of Python floats
+        (``obs.q.tolist()``, ``obs.qd.tolist()``, without the round trip: the tasks' hot
+        path). The lists must not be changed in place."""
         st = self._stepper
         if not st.live and self._measurement_filter is None:  # the common case, inlined
-            return Observation(st.t, float_array(st.q), float_array(st.qd),
-                               float_array(st.sensors()) if st.sensor_slots else _NO_SENSORS)
+            qs, qds = st.q, st.qd
+            return (Observation(st.t, float_array(qs), float_array(qds),
+                                float_array(st.sensors()) if st.sensor_slots else _NO_SENSORS),
+                    qs, qds)
         t, (q, qd, sensors) = st.observation()
         if self._measurement_filter is not None:
             q, qd, sensors = self._measurement_filter(list(q), list(qd), list(sensors))
-        return Observation(t, float_array(q), float_array(qd),  # fresh float64 vectors
-                           float_array(sensors) if len(sensors) else _NO_SENSORS)
+        obs = Observation(t, float_array(q), float_array(qd),  # fresh float64 vectors
+                          float_array(sensors) if len(sensors) else _NO_SENSORS)
+        return obs, obs.q.tolist(), obs.qd.tolist()  # whatever the filter returned, as floats
 
     # -------------------------------------------------------------- life cycle
     def _error(self, what: str, err: Exception) -> RobotError:

@@ -198,7 +198,9 @@ class Stepper:
     def advance(self, dt: float, period: float) -> None:
         """Advance one control period with the commands sent so far."""
         self.t_tick += period
-        steps = max(1, round((self.t_tick - self.t) / dt))
+        steps = round((self.t_tick - self.t) / dt)
+        if steps < 1:
+            steps = 1
         if self.live or self.hooks:
             self._single_steps()
             self._explicit(dt, steps)

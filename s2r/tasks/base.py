@@ -67,8 +67,10 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
 
     :meth:`observation`, :meth:`reward` and :meth:`terminated` run every step: on a
     few numbers, Python floats (``obs.q.tolist()``, :mod:`math`, :meth:`normalized`)
-    cost a fraction of NumPy's per-call overhead, which is what the built-in tasks do.
-    (``math.exp`` and ``x**2`` vs ``x*x`` can differ from NumPy in the last bit.)
+    cost a fraction of NumPy's per-call overhead. The built-in tasks
+    (:class:`~s2r.tasks.builtin.BuiltinTask`) write them on floats once and evaluate
+    them together from the robot's floats. (``math.exp`` and ``x**2`` vs ``x*x`` can
+    differ from NumPy in the last bit.)
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # noqa: RUF012
@@ -172,10 +174,14 @@ class RobotTask(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool,
                                                 dict[str, Any]]:
+        return self._step_command(self._command(action))
+
+    def _step_command(self, command: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool,
+                                                   dict[str, Any]]:
+        """:meth:`step` of the command :meth:`_command` made of the action."""
         # the same filter as on hardware (a GuardedRobot shares this guard: filtering twice
         # with one guard changes nothing)
         guard, robot = self.guard, self.robot
-        command = self._command(action)
         if type(command) is list and type(robot) is SimRobot:  # floats all the way
             applied = robot.act_floats(guard.filter_floats(command))
             guard._prev = applied.tolist()
