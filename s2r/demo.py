@@ -56,6 +56,8 @@ FINETUNE_LOG_STD = -0.5
 #: draws per evaluation), not the best on the identified values alone: the latter failed
 #: in simulation with single bench values 15 % away
 FINETUNE_EVAL: dict[str, Any] = {"select": "randomized", "eval_episodes": 10}
+#: training steps between evaluations (each one a candidate for the run's policy)
+EVAL_EVERY = 50_000
 
 
 @dataclass
@@ -164,7 +166,7 @@ def run_demo(cfg: DemoConfig, say: Say = print, progress: bool = True) -> DemoRe
         record(RecordConfig(port=emu.port, paced=False, robot=ROBOT, excitation="multisine",
                             duration=cfg.record_seconds, seed=cfg.seed, out=str(rec),
                             reply_timeout=REPLY_TIMEOUT))
-    sysid_dir = _identify(cfg, rec, run / "sysid", say)
+    sysid_dir = _identify(cfg, rec, run / "sysid", say, progress)
     runs = [("nominal", "none", None, "the nominal model, no randomization", cfg.steps),
             ("identified", str(sysid_dir), sysid_dir / "params.yaml",
              "randomization around the identified parameters, from the nominal policy",
@@ -189,15 +191,20 @@ def run_demo(cfg: DemoConfig, say: Say = print, progress: bool = True) -> DemoRe
     return result
 
 
-def _identify(cfg: DemoConfig, rec: Path, out: Path, say: Say) -> Path:
+def _identify(cfg: DemoConfig, rec: Path, out: Path, say: Say, progress: bool) -> Path:
+    from contextlib import nullcontext
+
     from s2r.sysid import identify
+    from s2r.sysid.progress import sysid_progress
 
     say(f"3. identify: {len(cfg.params)} parameters by multiple shooting on the recording")
     # positions and the motor current: the current pins the motor's torque scale, which
     # positions alone trade against the pendulum's mass
-    fit = identify(ROBOT, [rec], cfg.params, out=out, method="lsq", holdout=0.2,
-                   signals=SIGNALS, start_velocity="central", free_start="q+qd",
-                   max_evaluations=40 if cfg.quick else None, margin=cfg.margin)
+    with sysid_progress() if progress else nullcontext(None) as show:
+        fit = identify(ROBOT, [rec], cfg.params, out=out, method="lsq", holdout=0.2,
+                       signals=SIGNALS, start_velocity="central", free_start="q+qd",
+                       max_evaluations=40 if cfg.quick else None, margin=cfg.margin,
+                       progress=show)
     for channel, row in fit.summary.get("channels", {}).items():
         say(f"   held-out {channel}: NRMSE nominal {row['nrmse_nominal']:.3f} -> identified "
             f"{row['nrmse_fitted']:.3f}")
@@ -209,7 +216,7 @@ def _train(cfg: DemoConfig, name: str, randomization: str, run: Path, progress: 
     from s2r.train import TrainConfig, train
 
     out = run / f"train-{name}"
-    eval_every = max(steps // 6, 1) if not cfg.quick else 0
+    eval_every = EVAL_EVERY if not cfg.quick else 0
     res = train(TrainConfig(task=TASK, randomization=randomization, steps=steps,
                             seed=cfg.seed, out=str(out), eval_every=eval_every,
                             checkpoint_every=0, progress=progress, max_steps=cfg.max_steps,

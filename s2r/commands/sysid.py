@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +71,12 @@ def _number(value: float | None, unit: str = "") -> str:
          settings=SysidConfig)
 def sysid(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from s2r.config import load_structured
     from s2r.errors import ConfigError
     from s2r.sysid import identify
+    from s2r.sysid.progress import sysid_progress
 
     cfg = load_structured(SysidConfig, args.config, args.overrides)
     if not cfg.logs:
@@ -88,29 +87,7 @@ def sysid(args: argparse.Namespace) -> int:
                           where="<overrides>")
     holdout = cfg.holdout if isinstance(cfg.holdout, (int, float)) else list(cfg.holdout)
     console = Console()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                  TextColumn("[cyan]{task.completed} evaluations"),
-                  TextColumn("{task.fields[cost]}"), TextColumn("{task.fields[rate]}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("sysid: reading logs", total=None, cost="", rate="")
-        state: dict[str, float] = {}
-        stages = {"effect": "checking each parameter's effect", "fit": "fitting",
-                  "analyse": "uncertainty (Jacobian at the fit)",
-                  "dropo": "DROPO: fitting the randomization to the data",
-                  "validate": "held-out validation and report"}
-
-        def show(stage: str, n: int, cost: float) -> None:
-            now = time.monotonic()
-            t0 = state.setdefault("t0", now)
-            best = ""
-            if not math.isnan(cost):
-                first = state.setdefault("cost0", cost)
-                best = f"best cost {cost:.6g}" + (f" ({cost / first:.1%} of the first)"
-                                                  if first > 0 else "")
-            rate = f"{n / (now - t0):.1f}/s" if n and now > t0 else ""
-            progress.update(task, description=f"sysid {stages.get(stage, stage)}",
-                            completed=n, cost=best, rate=rate)
-
+    with sysid_progress(console) as show:
         result = identify(cfg.robot, list(cfg.logs), list(cfg.params), method=cfg.method,
                           holdout=holdout, segment=cfg.segment, signals=list(cfg.signals),
                           fixed=dict(cfg.fixed), tie=dict(cfg.tie), workers=cfg.workers,
