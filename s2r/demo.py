@@ -56,7 +56,8 @@ FINETUNE_LOG_STD = -0.5
 #: draws per evaluation), not the best on the identified values alone: the latter failed
 #: in simulation with single bench values 15 % away
 FINETUNE_EVAL: dict[str, Any] = {"select": "randomized", "eval_episodes": 10}
-#: training steps between evaluations (each one a candidate for the run's policy)
+#: training steps between evaluations at most (each one a candidate for the run's
+#: policy); a short run evaluates six times
 EVAL_EVERY = 50_000
 
 
@@ -216,7 +217,7 @@ def _train(cfg: DemoConfig, name: str, randomization: str, run: Path, progress: 
     from s2r.train import TrainConfig, train
 
     out = run / f"train-{name}"
-    eval_every = EVAL_EVERY if not cfg.quick else 0
+    eval_every = min(EVAL_EVERY, max(steps // 6, 1)) if not cfg.quick else 0
     res = train(TrainConfig(task=TASK, randomization=randomization, steps=steps,
                             seed=cfg.seed, out=str(out), eval_every=eval_every,
                             checkpoint_every=0, progress=progress, max_steps=cfg.max_steps,
